@@ -1,0 +1,1 @@
+"""The Telegram bot of Mekendesh (python-telegram-bot 22)."""

@@ -1,0 +1,86 @@
+"""Settings, read from environment variables (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# The key `make run` uses on a developer's machine. Production refuses it.
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'mekendesh.sqlite3'}"
+    # Heroku-style URLs name the driver "postgres"; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    ENV_NAME = os.environ.get("MEKENDESH_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "ky")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Bishkek")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    # Uploads and forms: anything larger is answered with 413.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 8 * 1024 * 1024))
+    WTF_CSRF_TIME_LIMIT = None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    # The public address of the site, used in links sent through Telegram.
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+
+    TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+    TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
+    TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+    TELEGRAM_SEND_RATE = float(os.environ.get("TELEGRAM_SEND_RATE", "25"))
+
+    PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = None
+
+
+def config_for_environment() -> type[Config]:
+    return ProductionConfig if os.environ.get("MEKENDESH_ENV") == "production" else Config

@@ -1,0 +1,136 @@
+"""Mekendesh: the Flask application factory.
+
+`create_app` only wires settings, extensions and blueprints; each step is a `configure_*`
+function so the order of start-up reads as a list.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import DEVELOPMENT_SECRET_KEY, INSTANCE_DIR, config_for_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Any = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure_settings(app, config)
+    configure_extensions(app)
+    configure_i18n(app)
+    configure_blueprints(app)
+    configure_templates(app)
+    configure_errors(app)
+    configure_cli(app)
+    return app
+
+
+def configure_settings(app: Flask, config: Any) -> None:
+    app.config.from_object(config_for_environment())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if app.config.get("ENV_NAME") == "production" and not app.testing:
+        key = app.config.get("SECRET_KEY")
+        if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "Refusing to start in production without a SECRET_KEY of your own "
+                "(at least 32 random characters, e.g. from `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)."
+            )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        # The site and the bot share one SQLite file: wait for a lock instead of failing.
+        options.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def configure_extensions(app: Flask) -> None:
+    from diaspora import models_registry  # noqa: F401  (every model known to Alembic)
+    from diaspora.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    from diaspora.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def configure_i18n(app: Flask) -> None:
+    from diaspora.extensions import babel
+    from diaspora.i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    from diaspora.main.language import remember_language
+
+    remember_language(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from diaspora.accounts.views import admin_bp, bp as accounts_bp
+    from diaspora.main.views import bp as main_bp
+    from diaspora.moderation.views import bp as moderation_bp
+
+    for blueprint in (main_bp, accounts_bp, admin_bp, moderation_bp):
+        app.register_blueprint(blueprint)
+
+
+def configure_templates(app: Flask) -> None:
+    from diaspora.main.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def configure_errors(app: Flask) -> None:
+    from diaspora.main.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from diaspora.cli import register_commands
+
+    register_commands(app)

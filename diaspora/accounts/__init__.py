@@ -1,0 +1,1 @@
+"""Users, roles, diaspora profiles, consent and authentication."""

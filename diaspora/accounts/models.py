@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from diaspora.extensions import db
+from diaspora.models import UTCDateTime, utcnow
+from diaspora.places.models import Place
+
+ROLES: tuple[str, ...] = ("member", "authority", "moderator", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A migrant who only ever uses the bot has no e-mail and no password.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="member", index=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    privacy_version: Mapped[str | None] = mapped_column(String(20))
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    profile: Mapped[Profile | None] = relationship(
+        back_populates="user", uselist=False, cascade="all, delete-orphan", lazy="joined"
+    )
+    authority_places: Mapped[list[AuthorityPlace]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="AuthorityPlace.user_id",
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def name(self) -> str:
+        if self.profile and self.profile.display_name:
+            return self.profile.display_name
+        if self.email:
+            return self.email.split("@")[0]
+        return f"#{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Profile(db.Model):
+    """The diaspora profile: every field optional but home place and country of residence."""
+
+    __tablename__ = "profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    country_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    city: Mapped[str | None] = mapped_column(String(100))
+    home_place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
+    birth_band: Mapped[str | None] = mapped_column(String(20))
+    gender: Mapped[str | None] = mapped_column(String(20))
+    occupation_sector: Mapped[str | None] = mapped_column(String(30))
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    years_abroad: Mapped[int | None]
+    return_plan: Mapped[str | None] = mapped_column(String(20), index=True)
+    remittances: Mapped[str | None] = mapped_column(String(20))
+    wants_to_invest: Mapped[bool] = mapped_column(Boolean, default=False)
+    wants_to_volunteer: Mapped[bool] = mapped_column(Boolean, default=False)
+    interest_sectors: Mapped[list] = mapped_column(JSON, default=list)
+    notify_news: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_surveys: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_projects: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+    home_place: Mapped[Place | None] = relationship(lazy="joined")
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.home_place_id and self.country_code)
+
+
+class AuthorityPlace(db.Model):
+    """A place an authority account speaks for; usable once a moderator verified it."""
+
+    __tablename__ = "authority_places"
+    __table_args__ = (UniqueConstraint("user_id", "place_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User] = relationship(back_populates="authority_places", foreign_keys=[user_id])
+    place: Mapped[Place] = relationship(lazy="joined")
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None

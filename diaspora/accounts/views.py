@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from diaspora.accounts import service
+from diaspora.accounts.forms import (
+    AuthorityRequestForm,
+    LoginForm,
+    ProfileForm,
+    RegistrationForm,
+    RoleForm,
+)
+from diaspora.accounts.permissions import can
+from diaspora.errors import DomainError
+from diaspora.extensions import limiter
+from diaspora.forms import show_domain_error
+from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
+from diaspora.main.templating import current_locale
+from diaspora.places import service as places
+from diaspora.places.countries import country_choices
+
+bp = Blueprint("accounts", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never send someone off-site after login."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("accounts.account")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():  # noqa: ANN201
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register(
+                form.email.data,
+                form.password.data,
+                accepted_privacy=form.accept_privacy.data,
+                locale=current_locale(),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            login_user(user)
+            flash(_("Welcome to Mekendesh! Tell us a little about yourself."), "success")
+            return redirect(url_for("accounts.edit_profile"))
+    return render_template("accounts/register.html", form=form)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():  # noqa: ANN201
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Wrong e-mail or password."))
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.get("/account")
+@login_required
+def account():  # noqa: ANN201
+    return render_template("accounts/account.html", profile=service.ensure_profile(current_user))
+
+
+def _fill_profile_choices(form: ProfileForm, locale: str) -> None:
+    form.country_code.choices = [("", _("— choose —")), *country_choices(locale)]
+    groups = places.grouped_place_choices(locale)
+    form.home_place_id.choices = {"": [("", _("— choose —"))], **{
+        name: [(str(value), label) for value, label in options] for name, options in groups
+    }}
+    form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():  # noqa: ANN201
+    profile = service.ensure_profile(current_user)
+    form = ProfileForm(obj=profile)
+    _fill_profile_choices(form, current_locale())
+    if request.method == "GET":
+        form.skills.data = ", ".join(profile.skills or [])
+        form.home_place_id.data = str(profile.home_place_id or "")
+        form.country_code.data = profile.country_code or ""
+        form.locale.data = current_user.locale or current_locale()
+        for field in ("birth_band", "gender", "occupation_sector", "return_plan", "remittances"):
+            getattr(form, field).data = getattr(profile, field) or ""
+    if form.validate_on_submit():
+        try:
+            service.update_profile(
+                current_user,
+                current_user,
+                display_name=form.display_name.data,
+                country_code=form.country_code.data,
+                city=form.city.data,
+                home_place_id=form.home_place_id.data,
+                birth_band=form.birth_band.data,
+                gender=form.gender.data,
+                occupation_sector=form.occupation_sector.data,
+                skills=form.skills.data,
+                years_abroad=form.years_abroad.data,
+                return_plan=form.return_plan.data,
+                remittances=form.remittances.data,
+                wants_to_invest=form.wants_to_invest.data,
+                wants_to_volunteer=form.wants_to_volunteer.data,
+                interest_sectors=form.interest_sectors.data,
+                notify_news=form.notify_news.data,
+                notify_surveys=form.notify_surveys.data,
+                notify_projects=form.notify_projects.data,
+                notify_by_email=form.notify_by_email.data,
+            )
+            service.require_complete_profile(profile)
+            if form.locale.data in SUPPORTED_LOCALES:
+                service.set_locale(current_user, form.locale.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/profile_form.html", form=form)
+
+
+@bp.route("/account/authority", methods=["GET", "POST"])
+@login_required
+def request_authority():  # noqa: ANN201
+    if not can(current_user, "authority.request"):
+        abort(403)
+    form = AuthorityRequestForm()
+    groups = places.grouped_place_choices(current_locale())
+    form.place_id.choices = {"": [("", _("— choose —"))], **{
+        name: [(str(value), label) for value, label in options] for name, options in groups
+    }}
+    if form.validate_on_submit():
+        try:
+            service.request_authority(
+                current_user, places.get_place(int(form.place_id.data or 0)), form.organisation.data
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        except ValueError:
+            form.place_id.errors = [_("Choose the place your authority serves.")]
+        else:
+            flash(_("Thank you. A moderator will verify your authority soon."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/authority_form.html", form=form)
+
+
+# -- administration --------------------------------------------------------------------------
+
+
+@admin_bp.get("/users")
+@login_required
+def users():  # noqa: ANN201
+    if not can(current_user, "admin.manage_roles"):
+        abort(403)
+    page = request.args.get("page", 1, type=int)
+    query = request.args.get("q", "")[:100]
+    return render_template(
+        "admin/users.html", pagination=service.list_users(page=page, query=query), q=query,
+        role_form=RoleForm(),
+    )
+
+
+@admin_bp.post("/users/<int:user_id>/role")
+@login_required
+def change_role(user_id: int):  # noqa: ANN201
+    target = service.get_user(user_id)
+    if not can(current_user, "admin.manage_roles", target):
+        abort(403)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            service.change_role(current_user, target, form.role.data)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("The role of %(name)s is now: %(role)s.", name=target.name,
+                    role=dict(form.role.choices)[target.role]), "success")
+    else:
+        flash(_("Choose one of the roles offered."), "error")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,45 @@
+"""What templates may call: permissions, languages, localized content, formatting."""
+
+from __future__ import annotations
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from diaspora.accounts import choices
+from diaspora.accounts.permissions import can
+from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, localized
+from diaspora.places.countries import country_name
+
+
+def current_locale() -> str:
+    locale = get_locale()
+    return str(locale) if locale else "ky"
+
+
+def url_for_language(code: str) -> str:
+    """This page in another language (GET pages keep their query; others go home)."""
+    if request.method != "GET" or request.endpoint is None:
+        return url_for("main.index", lang=code)
+    args = dict(request.view_args or {})
+    args.update({key: value for key, value in request.args.items() if key != "lang"})
+    args["lang"] = code
+    try:
+        return url_for(request.endpoint, **args)
+    except Exception:  # noqa: BLE001  (an endpoint that cannot be rebuilt: go home)
+        return url_for("main.index", lang=code)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        can=can,
+        current_locale=current_locale,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        url_for_language=url_for_language,
+        localized=lambda value: localized(value, current_locale()),
+        country_name=lambda code: country_name(code, current_locale()),
+        choices=choices,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+    )

@@ -1,0 +1,1 @@
+"""Moderation: the audit log and authority verification."""

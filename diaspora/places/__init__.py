@@ -1,0 +1,1 @@
+"""Gazetteer of Kyrgyzstan (regions, districts, communities) and countries of residence."""

@@ -1,0 +1,184 @@
+"""Test fixtures: one app per session on a migrated database, a clean database per test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set. Each
+test starts from the migrated schema plus the shipped gazetteer; rows a test wrote are
+deleted afterwards (not rolled back, because the bot and the sender under test work from
+their own threads and connections, as they do in production).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from itertools import count
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from diaspora import create_app
+from diaspora.accounts.models import AuthorityPlace, Profile, User
+from diaspora.extensions import db
+from diaspora.models import utcnow
+from diaspora.places.models import Place
+
+PASSWORD = "Correct-horse-42"
+# Tables whose rows come from migrations and the gazetteer, kept between tests.
+KEPT_TABLES = {"alembic_version", "places"}
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    except sa.exc.OperationalError as exc:  # a required part is missing: fail, never skip
+        raise RuntimeError(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_test_config(database_url: str, **overrides: object) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SITE_URL": "http://mekendesh.test",
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    from diaspora.places.service import load_gazetteer
+
+    app = create_app(make_test_config(database_url))
+    with app.app_context():
+        upgrade()
+        load_gazetteer()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _clean_database(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+        with db.engine.begin() as conn:
+            # Places added by tests (moderators' communities) go; the gazetteer stays.
+            conn.execute(sa.update(Place.__table__).values(added_by_id=None)
+                         .where(Place.added_by_id.is_not(None)).where(Place.level < 3))
+            for table in tables:
+                if table.name == "users":
+                    conn.execute(sa.delete(Place.__table__).where(Place.added_by_id.is_not(None)))
+                conn.execute(table.delete())
+        db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _clean_db_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" in request.fixturenames:
+        _clean_database(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An application context for tests that call services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def place_by_code(code: str) -> Place:
+    place = db.session.scalar(sa.select(Place).where(Place.code == code))
+    assert place is not None, code
+    return place
+
+
+@pytest.fixture
+def here(ctx: None) -> Place:
+    """A district: the place the 'authority of this place' speaks for."""
+    return db.session.scalar(
+        sa.select(Place).where(Place.level == 2, Place.region_id == place_by_code("KG-N").id)
+        .order_by(Place.code).limit(1)
+    )
+
+
+@pytest.fixture
+def elsewhere(ctx: None) -> Place:
+    return db.session.scalar(
+        sa.select(Place).where(Place.level == 2, Place.region_id == place_by_code("KG-O").id)
+        .order_by(Place.code).limit(1)
+    )
+
+
+_emails = count(1)
+
+
+@pytest.fixture
+def make_user(ctx: None) -> Callable[..., User]:
+    def factory(role: str = "member", *, email: str | None = None, places: tuple = (),
+                verified: bool = True, locale: str = "en", home: Place | None = None,
+                country: str | None = "RU", password: str = PASSWORD,
+                telegram_chat_id: int | None = None) -> User:
+        user = User(email=email or f"user{next(_emails)}@example.org", role=role, locale=locale,
+                    telegram_chat_id=telegram_chat_id)
+        user.set_password(password)
+        user.privacy_version, user.privacy_accepted_at = "2026-11", utcnow()
+        user.profile = Profile(country_code=country, home_place_id=home.id if home else None)
+        for place in places:
+            user.authority_places.append(AuthorityPlace(
+                place_id=place.id, organisation="Test aiyl okmotu",
+                verified_at=utcnow() if verified else None))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def users(make_user: Callable[..., User], here: Place, elsewhere: Place) -> dict[str, User | None]:
+    """One user per role the permission tests walk through."""
+    return {
+        "anonymous": None,
+        "member": make_user("member", home=here),
+        "authority_here": make_user("authority", places=(here,)),
+        "authority_elsewhere": make_user("authority", places=(elsewhere,)),
+        "moderator": make_user("moderator"),
+        "admin": make_user("admin"),
+    }
+
+
+def login(client: FlaskClient, user: User | None) -> FlaskClient:
+    """Log a test client in as `user` (None: stay anonymous), as Flask-Login would."""
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+    return client
