@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +31,16 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Telegram: the language Telegram reported (a first guess only), /stop, and the moment
+    # the sender saw "403 bot was blocked by the user" (cleared when the member comes back).
+    telegram_language_code: Mapped[str | None] = mapped_column(String(16))
+    broadcasts_paused: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    telegram_blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the member erased their personal data: the row stays, anonymous, so that
+    # what they published (counted, moderated) keeps a stable, nameless author.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan", lazy="joined"
@@ -120,3 +131,42 @@ class AuthorityPlace(db.Model):
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+
+class TelegramToken(db.Model):
+    """A one-time secret joining Telegram and the web, stored only as a hash.
+
+    purpose "link": a short code the bot shows, typed on the web account page by a logged-in
+    member to join this Telegram chat to their account. purpose "login": the token in a
+    /login/telegram/<token> link the bot sends, logging its owner in on the site. Both expire
+    (10 minutes) and work once.
+    """
+
+    __tablename__ = "telegram_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    telegram_chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BotState(db.Model):
+    """The bot's persisted state (conversation positions, per-chat data), one JSON per key.
+
+    namespace is "conversation:<name>", "user_data", "chat_data", "bot_data" or
+    "callback_data"; key identifies the chat/user (or "" for bot-wide data). One row per key
+    keeps writes small and lets many chats update their state at once.
+    """
+
+    __tablename__ = "bot_state"
+
+    namespace: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[dict | list | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
