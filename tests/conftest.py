@@ -64,6 +64,19 @@ def make_test_config(database_url: str, **overrides: object) -> dict:
     return config
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh application context.
+
+    Without it a request made while a test holds an app context (to call services) would
+    reuse that context: the same `g` (Flask-Login's cached user) and the same database
+    session for every request, which no real browser ever gets.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     from flask_migrate import upgrade
@@ -71,6 +84,7 @@ def app(database_url: str) -> Iterator[Flask]:
     from diaspora.places.service import load_gazetteer
 
     app = create_app(make_test_config(database_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
         load_gazetteer()
@@ -82,13 +96,13 @@ def app(database_url: str) -> Iterator[Flask]:
 def _clean_database(app: Flask) -> None:
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+        existing = set(sa.inspect(db.engine).get_table_names())
+        tables = [t for t in reversed(db.metadata.sorted_tables)
+                  if t.name in existing and t.name not in KEPT_TABLES]
         with db.engine.begin() as conn:
-            # Places added by tests (moderators' communities) go; the gazetteer stays.
-            conn.execute(sa.update(Place.__table__).values(added_by_id=None)
-                         .where(Place.added_by_id.is_not(None)).where(Place.level < 3))
             for table in tables:
                 if table.name == "users":
+                    # Communities moderators added in a test go; the gazetteer stays.
                     conn.execute(sa.delete(Place.__table__).where(Place.added_by_id.is_not(None)))
                 conn.execute(table.delete())
         db.session.remove()

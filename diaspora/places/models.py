@@ -9,8 +9,8 @@ from diaspora.extensions import db
 from diaspora.i18n import localized_text
 from diaspora.models import UTCDateTime, utcnow
 
-REGION_KINDS = ("region", "city")
-KIND_LEVEL = {"region": 1, "city": 1, "district": 2, "community": 3}
+# Levels: 1 region or republican city, 2 district or regional city, 3 community.
+LEVEL_REGION, LEVEL_DISTRICT, LEVEL_COMMUNITY = 1, 2, 3
 
 
 class Place(db.Model):

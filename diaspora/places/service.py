@@ -14,7 +14,7 @@ from diaspora.errors import ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.moderation import audit
-from diaspora.places.models import KIND_LEVEL, Place
+from diaspora.places.models import Place
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.json"
 
@@ -26,16 +26,18 @@ def load_gazetteer(path: Path = GAZETTEER_FILE) -> dict[str, int]:
     counts = {"created": 0, "updated": 0}
 
     def upsert(node: dict, parent: Place | None) -> Place:
+        # The depth decides the level: a "city" may be a region (Bishkek) or a district (Karakol).
+        level = 1 if parent is None else parent.level + 1
         place = existing.get(node["code"])
         if place is None:
             place = Place(code=node["code"])
             db.session.add(place)
             existing[node["code"]] = place
             counts["created"] += 1
-        elif place.name != node["name"] or place.kind != node["kind"]:
+        elif place.name != node["name"] or place.kind != node["kind"] or place.level != level:
             counts["updated"] += 1
         place.kind = node["kind"]
-        place.level = KIND_LEVEL[node["kind"]]
+        place.level = level
         place.name = dict(node["name"])
         place.parent = parent
         db.session.flush()
