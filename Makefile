@@ -28,16 +28,17 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy=false -d translations -l $* -i $< -o $@ 2>/dev/null || \
-	  $(BIN)/pybabel compile -l $* -i $< -o $@
+	@$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
 
 # Extract every string, merge into the three catalogs, compile. Translate, then run again.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
-	  --sort-by-file --omit-header -o translations/messages.pot .
+	  --sort-output -o translations/messages.pot .
+	@for l in ky ru en; do [ -f translations/$$l/LC_MESSAGES/messages.po ] || \
+	  $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$l; done
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
-	  --ignore-obsolete --omit-header
-	$(BIN)/pybabel compile -d translations
+	  --ignore-obsolete
+	$(BIN)/pybabel compile -d translations --statistics
 
 bot: setup
 	@$(BIN)/flask bootstrap

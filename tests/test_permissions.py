@@ -1,0 +1,105 @@
+"""Every route, every role: the answer each one gets.
+
+A route missing from ROUTES fails the first test, so a new page cannot ship without
+someone deciding who may open it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from diaspora.accounts.models import AuthorityPlace, User
+from diaspora.extensions import db
+from tests.conftest import login
+
+ROLES = ("anonymous", "member", "authority_here", "authority_elsewhere", "moderator", "admin")
+
+LOGIN = "login"  # anonymous visitors are sent to the login page
+
+
+def answers(default: int | str, **per_role: int | str) -> dict[str, int | str]:
+    table = dict.fromkeys(ROLES, default)
+    table.update(per_role)
+    return table
+
+
+PUBLIC = answers(200)
+MEMBERS = answers(200, anonymous=LOGIN)
+STAFF = answers(403, anonymous=LOGIN, moderator=200, admin=200)
+ADMINS = answers(403, anonymous=LOGIN, admin=200)
+VISITORS_ONLY = answers(302, anonymous=200)  # a logged-in user is sent to their account
+
+
+@dataclass
+class Route:
+    method: str
+    url: Callable[[dict], str] | str
+    expected: dict[str, int | str]
+    data: dict = field(default_factory=dict)
+
+
+def _pending_authority(objects: dict) -> int:
+    applicant = User(role="authority")
+    db.session.add(applicant)
+    db.session.flush()
+    link = AuthorityPlace(user_id=applicant.id, place_id=objects["here"].id, organisation="X")
+    db.session.add(link)
+    db.session.commit()
+    return link.id
+
+
+ROUTES: dict[str, list[Route]] = {
+    "main.index": [Route("GET", "/", PUBLIC)],
+    "main.privacy": [Route("GET", "/privacy", PUBLIC)],
+    "main.healthz": [Route("GET", "/healthz", PUBLIC)],
+    "accounts.register": [Route("GET", "/register", VISITORS_ONLY)],
+    "accounts.login": [Route("GET", "/login", VISITORS_ONLY)],
+    "accounts.logout": [Route("POST", "/logout", answers(302))],
+    "accounts.account": [Route("GET", "/account", MEMBERS)],
+    "accounts.edit_profile": [Route("GET", "/account/profile", MEMBERS)],
+    "accounts.request_authority": [
+        Route("GET", "/account/authority", answers(200, anonymous=LOGIN, moderator=403, admin=403))
+    ],
+    "admin.users": [Route("GET", "/admin/users", ADMINS)],
+    "admin.change_role": [
+        Route("POST", lambda o: f"/admin/users/{o['users']['member'].id}/role",
+              answers(403, anonymous=LOGIN, admin=302), data={"role": "member"}),
+    ],
+    "moderation.dashboard": [Route("GET", "/moderation/", STAFF)],
+    "moderation.decide_authority": [
+        Route("POST", lambda o: f"/moderation/authorities/{_pending_authority(o)}/reject",
+              answers(403, anonymous=LOGIN, moderator=302, admin=302)),
+    ],
+    "moderation.add_community": [Route("GET", "/moderation/places", STAFF)],
+    "moderation.audit_log": [Route("GET", "/moderation/audit", STAFF)],
+}
+
+IGNORED_ENDPOINTS = {"static"}
+
+
+def test_every_route_has_its_permissions_written_down(app) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - IGNORED_ENDPOINTS
+    missing = endpoints - set(ROUTES)
+    assert not missing, f"routes with no permission expectations: {sorted(missing)}"
+    gone = set(ROUTES) - endpoints
+    assert not gone, f"expectations for routes that no longer exist: {sorted(gone)}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_each_role_gets_the_expected_answer(app, endpoint: str, users, here, elsewhere) -> None:
+    objects = {"users": users, "here": here, "elsewhere": elsewhere}
+    for route in ROUTES[endpoint]:
+        for role in ROLES:
+            url = route.url(objects) if callable(route.url) else route.url
+            client = app.test_client()
+            login(client, users[role])
+            response = client.open(url, method=route.method, data=route.data)
+            expected = route.expected[role]
+            if expected == LOGIN:
+                assert response.status_code == 302, (endpoint, role, response.status_code)
+                assert "/login" in response.headers["Location"], (endpoint, role)
+            else:
+                assert response.status_code == expected, (endpoint, role, response.status_code)
