@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import count
 
 import pytest
@@ -154,6 +155,13 @@ def elsewhere(ctx: None) -> Place:
 _emails = count(1)
 
 
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
 def make_user(ctx: None) -> Callable[..., User]:
     def factory(role: str = "member", *, email: str | None = None, places: tuple = (),
@@ -162,7 +170,10 @@ def make_user(ctx: None) -> Callable[..., User]:
                 telegram_chat_id: int | None = None) -> User:
         user = User(email=email or f"user{next(_emails)}@example.org", role=role, locale=locale,
                     telegram_chat_id=telegram_chat_id)
-        user.set_password(password)
+        if password == PASSWORD:
+            user.password_hash = _password_hash()  # scrypt is slow on purpose: hash once
+        else:
+            user.set_password(password)
         user.privacy_version, user.privacy_accepted_at = "2026-11", utcnow()
         user.profile = Profile(country_code=country, home_place_id=home.id if home else None)
         for place in places:

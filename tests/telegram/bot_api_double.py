@@ -647,6 +647,10 @@ def _make_handler(double: "BotApiDouble") -> type:
 
         def setup(self):
             super().setup()
+            try:  # answers are written in one piece; avoid Nagle/delayed-ACK stalls anyway
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
             double._track_connection(self.connection, True)
 
         def finish(self):
@@ -680,9 +684,11 @@ def _make_handler(double: "BotApiDouble") -> type:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
+            # headers + body in a single write
+            self._headers_buffer.append(b"\r\n")
             if self.command != "HEAD":
-                self.wfile.write(payload)
+                self._headers_buffer.append(payload)
+            self.flush_headers()
 
         do_GET = do_POST = do_HEAD = _serve
 
@@ -1313,6 +1319,11 @@ class BotApiDouble:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
+
+    async def post_raw_webhook_async(self, url: str, update: dict, secret: str | None = None,
+                                     **kwargs: Any) -> tuple[int, bytes]:
+        """post_raw_webhook from inside the event loop that runs the bot's webhook server."""
+        return await asyncio.to_thread(self.post_raw_webhook, url, update, secret, **kwargs)
 
     def _delivery_loop(self) -> None:
         while True:
