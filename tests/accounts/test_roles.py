@@ -69,3 +69,10 @@ def test_seed_demo_creates_every_role_once(app) -> None:
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(DEMO_ACCOUNTS) + 5
         authority = db.session.scalar(sa.select(User).where(User.email == "authority@demo.mekendesh.kg"))
         assert authority.authority_places and authority.authority_places[0].verified
+
+
+def test_users_page_counts_with_plural_forms(client, make_user) -> None:
+    login(client, make_user("admin"))
+    assert "1 account" in client.get("/admin/users?lang=en").get_data(as_text=True)
+    make_user("member")
+    assert "2 accounts" in client.get("/admin/users?lang=en").get_data(as_text=True)
