@@ -117,3 +117,53 @@ def _manage_roles(user: Any, target: Any) -> bool:
 @rule("audit.view")
 def _view_audit(user: Any, obj: Any) -> bool:
     return is_staff(user)
+
+
+# -- news and broadcasts (issue 4) ------------------------------------------------------------
+
+
+def _has_verified_place(user: Any) -> bool:
+    return bool(verified_place_ids(user))
+
+
+@rule("news.create")
+def _create_news(user: Any, obj: Any) -> bool:
+    return is_staff(user) or _has_verified_place(user)
+
+
+@rule("news.edit")
+def _edit_news(user: Any, post: Any) -> bool:
+    if is_staff(user):
+        return True
+    if post is None or not _has_verified_place(user):
+        return False
+    return post.author_id == user.id and is_verified_authority_for(user, post.place)
+
+
+@rule("news.publish_for_place")
+def _publish_news_for_place(user: Any, place: Any) -> bool:
+    return is_verified_authority_for(user, place)
+
+
+@rule("news.publish")
+def _publish_news(user: Any, post: Any) -> bool:
+    """Moderators publish anything; an authority publishes its own posts for its places."""
+    if is_staff(user):
+        return True
+    return (post is not None and post.author_id == getattr(user, "id", None)
+            and is_verified_authority_for(user, post.place))
+
+
+@rule("news.unpublish")
+def _unpublish_news(user: Any, post: Any) -> bool:
+    return is_staff(user)
+
+
+@rule("delivery.view_progress")
+def _view_delivery_progress(user: Any, obj: Any) -> bool:
+    return is_staff(user)
+
+
+@rule("delivery.cancel")
+def _cancel_delivery(user: Any, broadcast: Any) -> bool:
+    return is_staff(user)

@@ -1,0 +1,407 @@
+"""The outbox sender: sends queued Telegram messages at Telegram's pace.
+
+Runs inside the bot process (`await run_sender(flask_app, stop_event=...)`) or on its own:
+
+    python -m bot.sender [--rate 25] [--batch 200] [--lease 60] [--worker-id NAME]
+
+How it works:
+
+* a claimer leases batches of due rows (see diaspora/delivery/worker.py) and keeps a small
+  local queue topped up, so sending never waits for the database;
+* workers send them through one token bucket (TELEGRAM_SEND_RATE messages a second, 25 by
+  default, up to 1000 for paid broadcasts) and never more than one message a second to the
+  same chat;
+* a recorder writes every outcome as soon as the previous write finished, so at a SIGKILL
+  only the messages in flight (accepted by Telegram, not yet recorded) can go out twice;
+* 429 pauses every worker for `retry_after`; 403 marks the member unreachable and skips
+  their other rows; timeouts and 5xx are retried with exponential backoff up to
+  DELIVERY_MAX_ATTEMPTS, then the row fails with the error kept; 400 fails at once.
+
+The token bucket is per process: run N senders with TELEGRAM_SEND_RATE divided by N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from diaspora.delivery import worker
+from diaspora.delivery.models import BLOCKED, CANCELLED, FAILED, QUEUED, SENT
+from diaspora.models import utcnow
+
+log = logging.getLogger("bot.sender")
+
+MAX_RATE = 1000.0
+DEFAULT_RATE = 25.0
+
+
+class TokenBucket:
+    """At most `rate` acquisitions a second on average, bursts up to `capacity`."""
+
+    def __init__(self, rate: float, capacity: float | None = None) -> None:
+        self.rate = float(rate)
+        self.capacity = capacity if capacity is not None else max(1.0, self.rate / 20)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends until `seconds` from now."""
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.tokens = 0.0
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                if now < self.paused_until:
+                    await asyncio.sleep(self.paused_until - now)
+                    continue
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self.tokens) / self.rate)
+
+
+class ChatPacer:
+    """Never more than one message a second to the same chat (per sender process)."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self.next_slot: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        now = time.monotonic()
+        slot = max(now, self.next_slot.get(chat_id, 0.0))
+        self.next_slot[chat_id] = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def prune(self) -> None:
+        now = time.monotonic()
+        for chat_id in [c for c, t in self.next_slot.items() if t < now]:
+            del self.next_slot[chat_id]
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+class Sender:
+    def __init__(
+        self,
+        flask_app: Flask,
+        bot: Bot,
+        *,
+        rate: float | None = None,
+        batch_size: int | None = None,
+        lease_seconds: float | None = None,
+        max_attempts: int | None = None,
+        retry_base: float | None = None,
+        chat_interval: float = 1.0,
+        concurrency: int | None = None,
+        owner: str | None = None,
+        idle_interval: float = 0.5,
+        housekeeping: Iterable[Callable[[], Any]] = (),
+        housekeeping_interval: float = 30.0,
+    ) -> None:
+        config = flask_app.config
+        self.app = flask_app
+        self.bot = bot
+        self.rate = min(MAX_RATE, max(0.1, float(rate or config.get("TELEGRAM_SEND_RATE")
+                                                 or DEFAULT_RATE)))
+        self.batch_size = batch_size or max(20, min(2000, int(self.rate * 2)))
+        self.lease_seconds = float(lease_seconds or config.get("DELIVERY_LEASE_SECONDS", 60))
+        self.max_attempts = int(max_attempts or config.get("DELIVERY_MAX_ATTEMPTS", 5))
+        self.retry_base = float(retry_base if retry_base is not None
+                                else config.get("DELIVERY_RETRY_BASE_SECONDS", 5.0))
+        self.concurrency = concurrency or max(4, min(64, int(self.rate / 10)))
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.idle_interval = idle_interval
+        self.housekeeping = list(housekeeping)
+        self.housekeeping_interval = housekeeping_interval
+        self.bucket = TokenBucket(self.rate)
+        self.pacer = ChatPacer(chat_interval)
+        self.sent = 0
+        self.failed = 0
+        self._queue: asyncio.Queue[worker.Job] = asyncio.Queue()
+        self._held: set[int] = set()  # ids leased to us and not yet recorded
+        self._outcomes: list[worker.Outcome] = []
+        self._outcome_event = asyncio.Event()
+        self._blocked_chats: set[int] = set()
+        self._cancelled: set[int] = set()
+        self._in_flight = 0
+
+    # -- database calls, each in a thread inside an app context -------------------------------
+
+    async def _db(self, function: Callable[..., Any], *args: Any) -> Any:
+        def call() -> Any:
+            with self.app.app_context():
+                try:
+                    return function(*args)
+                finally:
+                    from diaspora.extensions import db
+
+                    db.session.remove()
+
+        return await asyncio.to_thread(call)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def run(self, stop_event: asyncio.Event | None = None, *, until_idle: bool = False,
+                  max_seconds: float | None = None) -> None:
+        """Send until `stop_event` is set (or, with `until_idle`, until the outbox is empty)."""
+        stop = stop_event or asyncio.Event()
+        deadline = time.monotonic() + max_seconds if max_seconds else None
+        await self._db(worker.reclaim_expired, self.owner)
+        claimer_done = asyncio.Event()
+        tasks = [asyncio.create_task(self._work(claimer_done)) for _ in range(self.concurrency)]
+        recorder = asyncio.create_task(self._record_loop())
+        try:
+            await self._claim_loop(stop, until_idle, deadline)
+        finally:
+            claimer_done.set()
+            if stop.is_set() or (deadline and time.monotonic() >= deadline):
+                # Stopping: hand back what we hold but have not started.
+                unsent = []
+                while not self._queue.empty():
+                    unsent.append(self._queue.get_nowait().id)
+                    self._queue.task_done()
+                self._held.difference_update(unsent)
+                with contextlib.suppress(Exception):
+                    await self._db(worker.release, self.owner, unsent)
+            await self._queue.join()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._outcome_event.set()
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+            await self._flush()
+
+    async def _claim_loop(self, stop: asyncio.Event, until_idle: bool,
+                          deadline: float | None) -> None:
+        last_reclaim = last_housekeeping = time.monotonic()
+        while not stop.is_set():
+            now = time.monotonic()
+            if deadline and now >= deadline:
+                return
+            if now - last_reclaim > max(1.0, self.lease_seconds / 4):
+                last_reclaim = now
+                await self._db(worker.reclaim_expired)
+            if self.housekeeping and now - last_housekeeping > self.housekeeping_interval:
+                last_housekeeping = now
+                for function in self.housekeeping:
+                    try:
+                        await self._db(function)
+                    except Exception:  # noqa: BLE001
+                        log.exception("sender housekeeping failed")
+            if self._queue.qsize() < self.batch_size // 2:
+                jobs = await self._db(worker.claim, self.owner, self.batch_size,
+                                      self.lease_seconds)
+                for job in jobs:
+                    self._held.add(job.id)
+                    self._queue.put_nowait(job)
+                if jobs:
+                    continue
+                if until_idle and self._queue.empty() and not self._in_flight:
+                    await self._wait_recorded()
+                    if not await self._db(worker.pending_count):
+                        return
+                await self._sleep(stop, self.idle_interval)
+            else:
+                await self._sleep(stop, 0.02)
+
+    async def _wait_recorded(self) -> None:
+        while self._outcomes:
+            await asyncio.sleep(0.01)
+
+    @staticmethod
+    async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+    async def _work(self, claimer_done: asyncio.Event) -> None:
+        while True:
+            job = await self._queue.get()
+            self._in_flight += 1
+            try:
+                outcome = await self._process(job)
+            except Exception as error:  # noqa: BLE001  (never let one row kill a worker)
+                log.exception("unexpected error sending outbox row %s", job.id)
+                outcome = self._retry_or_fail(job, f"unexpected: {error!r}")
+            finally:
+                self._in_flight -= 1
+            self._outcomes.append(outcome)
+            self._outcome_event.set()
+            self._queue.task_done()
+
+    async def _process(self, job: worker.Job) -> worker.Outcome:
+        if job.skip:
+            return worker.Outcome(job.id, job.skip, job.attempts, job.user_id, job.reason)
+        if job.chat_id in self._blocked_chats:
+            return worker.Outcome(job.id, BLOCKED, job.attempts, job.user_id,
+                                  "member blocked the bot")
+        rate_limited = 0
+        while True:
+            if job.broadcast_id is not None and job.broadcast_id in self._cancelled:
+                return worker.Outcome(job.id, CANCELLED, job.attempts, job.user_id)
+            await self.pacer.wait(job.chat_id)
+            await self.bucket.acquire()
+            try:
+                await self.bot.send_message(
+                    chat_id=job.chat_id, text=job.text, parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            except RetryAfter as error:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    wait = _seconds(error.retry_after)
+                log.warning("Telegram asks to wait %.1f s (429)", wait)
+                self.bucket.pause(wait)
+                rate_limited += 1
+                if rate_limited > 10:
+                    return self._retry_or_fail(job, str(error), count=False)
+                continue
+            except Forbidden as error:
+                self._blocked_chats.add(job.chat_id)
+                return worker.Outcome(job.id, BLOCKED, job.attempts + 1, job.user_id,
+                                      str(error))
+            except InvalidToken as error:
+                log.error("the bot token is refused: %s", error)
+                return self._retry_or_fail(job, str(error))
+            except BadRequest as error:
+                self.failed += 1
+                return worker.Outcome(job.id, FAILED, job.attempts + 1, job.user_id, str(error))
+            except TelegramError as error:  # TimedOut, NetworkError, 5xx
+                return self._retry_or_fail(job, f"{type(error).__name__}: {error}")
+            self.sent += 1
+            return worker.Outcome(job.id, SENT, job.attempts + 1, job.user_id)
+
+    def _retry_or_fail(self, job: worker.Job, error: str, *, count: bool = True) -> worker.Outcome:
+        attempts = job.attempts + (1 if count else 0)
+        if attempts >= self.max_attempts:
+            self.failed += 1
+            return worker.Outcome(job.id, FAILED, attempts, job.user_id, error)
+        delay = min(300.0, self.retry_base * (2 ** max(0, attempts - 1)))
+        return worker.Outcome(job.id, QUEUED, attempts, job.user_id, error,
+                              not_before=utcnow() + timedelta(seconds=delay))
+
+    # -- recording ------------------------------------------------------------------------------
+
+    async def _record_loop(self) -> None:
+        last_lease = time.monotonic()
+        while True:
+            await self._outcome_event.wait()
+            self._outcome_event.clear()
+            await self._flush()
+            now = time.monotonic()
+            if now - last_lease > self.lease_seconds / 3:
+                last_lease = now
+                await self._db(worker.extend_lease, self.owner, list(self._held),
+                               self.lease_seconds)
+                broadcasts = {job.broadcast_id for job in list(self._queue._queue)  # noqa: SLF001
+                              if job.broadcast_id is not None}
+                self._cancelled = await self._db(worker.cancelled_broadcasts, broadcasts)
+                self.pacer.prune()
+
+    async def _flush(self) -> None:
+        if not self._outcomes:
+            return
+        outcomes, self._outcomes = self._outcomes, []
+        try:
+            await self._db(worker.record, outcomes)
+        except Exception:
+            log.exception("could not record %d outcomes; retrying", len(outcomes))
+            self._outcomes[:0] = outcomes
+            await asyncio.sleep(1.0)
+            self._outcome_event.set()
+            return
+        self._held.difference_update(o.id for o in outcomes)
+
+
+def make_bot(flask_app: Flask, *, concurrency: int = 64) -> Bot:
+    config = flask_app.config
+    request = HTTPXRequest(connection_pool_size=concurrency + 4, read_timeout=10.0,
+                           write_timeout=10.0, connect_timeout=5.0, pool_timeout=10.0)
+    return Bot(config["TELEGRAM_BOT_TOKEN"], base_url=f"{config['TELEGRAM_API_URL']}/bot",
+               request=request)
+
+
+async def run_sender(flask_app: Flask, *, bot: Bot | None = None,
+                     stop_event: asyncio.Event | None = None, until_idle: bool = False,
+                     max_seconds: float | None = None, **options: Any) -> Sender:
+    """Run a sender in the current event loop (inside the bot process, or alone)."""
+    own_bot = bot is None
+    sender_bot = bot or make_bot(flask_app, concurrency=options.get("concurrency") or 64)
+    sender = Sender(flask_app, sender_bot, **options)
+    if own_bot:
+        await sender_bot.initialize()
+    try:
+        await sender.run(stop_event, until_idle=until_idle, max_seconds=max_seconds)
+    finally:
+        if own_bot:
+            await sender_bot.shutdown()
+    log.info("sender %s stopped: %d sent, %d failed", sender.owner, sender.sent, sender.failed)
+    return sender
+
+
+def _housekeeping() -> list[Callable[[], Any]]:
+    from diaspora.news.service import publish_due_posts
+
+    return [publish_due_posts]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot.sender", description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, help="messages a second (TELEGRAM_SEND_RATE)")
+    parser.add_argument("--batch", type=int, help="rows claimed at a time")
+    parser.add_argument("--lease", type=float, help="seconds a claim is held")
+    parser.add_argument("--worker-id", help="a stable name: on restart, take back its leases")
+    parser.add_argument("--until-idle", action="store_true", help="stop when nothing is left")
+    parser.add_argument("--max-seconds", type=float, help="stop after this many seconds")
+    args = parser.parse_args(argv)
+
+    from diaspora import create_app
+
+    app = create_app()
+    if not app.config.get("TELEGRAM_BOT_TOKEN"):
+        raise SystemExit("TELEGRAM_BOT_TOKEN is not set.")
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_sender(app, stop_event=stop, until_idle=args.until_idle,
+                         max_seconds=args.max_seconds, rate=args.rate, batch_size=args.batch,
+                         lease_seconds=args.lease, owner=args.worker_id,
+                         housekeeping=_housekeeping())
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Putting messages into the outbox, reading a broadcast's progress, cancelling it.
+
+Nothing here talks to Telegram: bot/sender.py sends what these functions queue. Enqueueing
+happens in the caller's transaction (the "transactional outbox"): a notification commits or
+rolls back with the change it announces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, func, insert, literal, select, true, update
+from sqlalchemy.orm import aliased
+
+from diaspora.accounts.models import Profile, User
+from diaspora.accounts.permissions import require
+from diaspora.delivery.messages import known_template
+from diaspora.delivery.models import (
+    BLOCKED,
+    CANCELLED,
+    FAILED,
+    PRIORITY_BROADCAST,
+    PRIORITY_NOTIFICATION,
+    QUEUED,
+    SENDING,
+    SENT,
+    SKIPPED,
+    Broadcast,
+    OutboxMessage,
+)
+from diaspora.errors import InvalidTransition, NotFound, ValidationError
+from diaspora.extensions import db
+from diaspora.models import utcnow
+from diaspora.moderation import audit
+from diaspora.places.models import Place
+
+# The member's home place, joined for audience conditions (its region_id and district_id
+# are denormalised, so "home in region R" is `HomePlace.id == R or HomePlace.region_id == R`).
+HomePlace = aliased(Place, name="home_place")
+RATE_WINDOW_SECONDS = 30
+
+
+def reachable() -> list[ColumnElement[bool]]:
+    """Members a broadcast may reach: linked to Telegram, active, not /stopped, not blocked."""
+    return [
+        User.telegram_chat_id.is_not(None),
+        User.active.is_(True),
+        User.deleted_at.is_(None),
+        User.broadcasts_paused.is_(False),
+        User.telegram_blocked_at.is_(None),
+    ]
+
+
+def audience_select(conditions: Iterable[ColumnElement[bool]] = ()) -> Any:
+    """SELECT users.id of the reachable members matching `conditions` on User, Profile and
+    HomePlace."""
+    return (
+        select(User.id)
+        .select_from(User)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(HomePlace, HomePlace.id == Profile.home_place_id)
+        .where(*reachable(), *conditions)
+    )
+
+
+def count_audience(conditions: Iterable[ColumnElement[bool]] = ()) -> int:
+    subquery = audience_select(conditions).subquery()
+    return db.session.scalar(select(func.count()).select_from(subquery)) or 0
+
+
+def enqueue_broadcast(
+    actor: Any,
+    *,
+    subject: str,
+    template: str,
+    params: Mapping[str, Any],
+    conditions: Iterable[ColumnElement[bool]] = (),
+) -> Broadcast:
+    """Create a broadcast and one outbox row per member of its audience.
+
+    The rows are written by ONE `INSERT ... SELECT` over the audience, whatever its size; the
+    caller commits.
+    """
+    if not known_template(template):
+        raise ValidationError(_l("Unknown message template."))
+    now = utcnow()
+    broadcast = Broadcast(subject=subject, template=template, params=dict(params),
+                          created_by_id=getattr(actor, "id", None), created_at=now, total=0)
+    db.session.add(broadcast)
+    db.session.flush()
+    audience = audience_select(conditions).add_columns(
+        literal(broadcast.id).label("broadcast_id"),
+        literal(PRIORITY_BROADCAST).label("priority"),
+        literal(QUEUED).label("status"),
+        literal(0).label("attempts"),
+        literal(now, OutboxMessage.created_at.type).label("created_at"),
+    )
+    statement = insert(OutboxMessage).from_select(
+        ["user_id", "broadcast_id", "priority", "status", "attempts", "created_at"], audience
+    )
+    result = db.session.execute(statement)
+    total = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else None
+    if total is None:
+        total = db.session.scalar(
+            select(func.count()).where(OutboxMessage.broadcast_id == broadcast.id)
+        )
+    broadcast.total = total
+    return broadcast
+
+
+def enqueue_notification(
+    member: User, template: str, params: Mapping[str, Any] | None = None, *,
+    priority: int = PRIORITY_NOTIFICATION,
+) -> OutboxMessage | None:
+    """Queue a personal Telegram message to one member, in the caller's transaction.
+
+    Returns None when the member cannot be reached through Telegram (no chat linked, blocked
+    the bot, inactive); `/stop` pauses broadcasts only, so a personal answer still goes.
+    """
+    if not known_template(template):
+        raise ValidationError(_l("Unknown message template."))
+    if (member is None or not member.telegram_chat_id or not member.active
+            or member.telegram_blocked_at is not None or member.deleted_at is not None):
+        return None
+    row = OutboxMessage(user_id=member.id, template=template, params=dict(params or {}),
+                        priority=priority, status=QUEUED, attempts=0, created_at=utcnow())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    queued: int
+    sending: int
+    sent: int
+    failed: int
+    blocked: int
+    skipped: int
+    cancelled: int
+    rate: float  # messages a second over the last RATE_WINDOW_SECONDS
+    eta_seconds: float | None
+    last_sent_at: datetime | None
+
+    @property
+    def remaining(self) -> int:
+        return self.queued + self.sending
+
+    @property
+    def processed(self) -> int:
+        return self.total - self.remaining
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.total == 0 else round(100.0 * self.processed / self.total, 1)
+
+    @property
+    def done(self) -> bool:
+        return self.remaining == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total, "queued": self.queued, "sending": self.sending,
+            "sent": self.sent, "failed": self.failed, "blocked": self.blocked,
+            "skipped": self.skipped, "cancelled": self.cancelled, "rate": round(self.rate, 2),
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds),
+            "percent": self.percent, "done": self.done,
+        }
+
+
+def progress(broadcast: Broadcast) -> Progress:
+    """Counts straight from the rows, so they stay right whatever happened to the senders."""
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.broadcast_id == broadcast.id)
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    since = utcnow() - timedelta(seconds=RATE_WINDOW_SECONDS)
+    recent, last_sent_at = db.session.execute(
+        select(func.count(), func.max(OutboxMessage.sent_at)).where(
+            OutboxMessage.broadcast_id == broadcast.id,
+            OutboxMessage.status == SENT,
+            OutboxMessage.sent_at >= since,
+        )
+    ).one()
+    rate = recent / RATE_WINDOW_SECONDS
+    remaining = counts.get(QUEUED, 0) + counts.get(SENDING, 0)
+    eta = remaining / rate if rate > 0 and remaining else (0.0 if not remaining else None)
+    if isinstance(last_sent_at, datetime) and last_sent_at.tzinfo is None:
+        last_sent_at = last_sent_at.replace(tzinfo=since.tzinfo)
+    return Progress(
+        total=sum(counts.values()), queued=counts.get(QUEUED, 0),
+        sending=counts.get(SENDING, 0), sent=counts.get(SENT, 0),
+        failed=counts.get(FAILED, 0), blocked=counts.get(BLOCKED, 0),
+        skipped=counts.get(SKIPPED, 0), cancelled=counts.get(CANCELLED, 0),
+        rate=rate, eta_seconds=eta, last_sent_at=last_sent_at,
+    )
+
+
+def get_broadcast(broadcast_id: int) -> Broadcast:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotFound(_l("This broadcast does not exist."))
+    return broadcast
+
+
+def list_broadcasts(page: int = 1, per_page: int = 20) -> Any:
+    return db.paginate(select(Broadcast).order_by(Broadcast.id.desc()), page=page,
+                       per_page=per_page, error_out=False)
+
+
+def cancel_broadcast(actor: Any, broadcast: Broadcast, *, commit: bool = True) -> int:
+    """Stop a broadcast: its queued rows become "cancelled" in one UPDATE (messages already
+    being sent finish). Returns how many rows were cancelled."""
+    require(actor, "delivery.cancel", broadcast)
+    return _cancel(actor, broadcast, commit=commit)
+
+
+def _cancel(actor: Any, broadcast: Broadcast, *, commit: bool) -> int:
+    if broadcast.cancelled_at is not None:
+        raise InvalidTransition(_l("This broadcast was already cancelled."))
+    broadcast.cancelled_at = utcnow()
+    broadcast.cancelled_by_id = getattr(actor, "id", None)
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.status == QUEUED)
+        .values(status=CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(actor, "broadcast.cancel", broadcast, before={"cancelled": False},
+                 after={"cancelled": True, "rows_cancelled": result.rowcount})
+    if commit:
+        db.session.commit()
+    return result.rowcount
+
+
+def cancel_for_subject(actor: Any, subject: str) -> int:
+    """Cancel a running broadcast about `subject` (a post being unpublished); caller commits."""
+    cancelled = 0
+    for broadcast in db.session.scalars(
+        select(Broadcast).where(Broadcast.subject == subject, Broadcast.cancelled_at.is_(None))
+    ):
+        if db.session.scalar(select(true()).where(
+            OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.status == QUEUED
+        ).limit(1)):
+            cancelled += _cancel(actor, broadcast, commit=False)
+    return cancelled
+
+
+__all__ = [
+    "HomePlace", "Progress", "audience_select", "cancel_broadcast", "cancel_for_subject",
+    "count_audience", "enqueue_broadcast", "enqueue_notification", "get_broadcast",
+    "list_broadcasts", "progress", "reachable", "FAILED", "SENT",
+]

@@ -1,0 +1,124 @@
+"""News posts: translatable title/body, topics, an audience, an optional image."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import false as sa_false
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from diaspora.extensions import db
+from diaspora.models import UTCDateTime, utcnow
+
+DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED = "draft", "scheduled", "published", "unpublished"
+POST_STATES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED)
+
+# Audience kinds: who a post is for (the web shows every published post to everyone; the
+# audience decides who gets it in the bot's "News" and as a Telegram message).
+EVERYONE, HOME, COUNTRY, RETURNING = "everyone", "home", "country", "return"
+AUDIENCE_KINDS = (EVERYONE, HOME, COUNTRY, RETURNING)
+RETURNING_PLANS = ("within_year", "later")
+
+
+class NewsImage(db.Model):
+    """The resized image of a post, kept in the database so every web host can serve it."""
+
+    __tablename__ = "news_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NewsPost(db.Model):
+    __tablename__ = "news_posts"
+    __table_args__ = (Index("ix_news_posts_listing", "status", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # The place an authority wrote for (None for programme-wide posts).
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
+    title: Mapped[dict] = mapped_column(JSON, default=dict)
+    body: Mapped[dict] = mapped_column(JSON, default=dict)  # Markdown source per language
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    push_telegram: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    audience: Mapped[str] = mapped_column(String(20), default=EVERYONE)
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("news_images.id", ondelete="SET NULL"))
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    author = relationship("User", lazy="joined")
+    place = relationship("Place", lazy="joined")
+    image: Mapped[NewsImage | None] = relationship()
+    tag_rows: Mapped[list[NewsTag]] = relationship(
+        cascade="all, delete-orphan", order_by="NewsTag.tag", lazy="selectin"
+    )
+    audience_places: Mapped[list[NewsAudiencePlace]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    audience_countries: Mapped[list[NewsAudienceCountry]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def place_ids(self) -> list[int]:
+        return [row.place_id for row in self.audience_places]
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [row.country_code for row in self.audience_countries]
+
+    @property
+    def missing_languages(self) -> list[str]:
+        from diaspora.i18n import SUPPORTED_LOCALES
+
+        return [
+            code for code in SUPPORTED_LOCALES
+            if not (self.title or {}).get(code, "").strip()
+            or not (self.body or {}).get(code, "").strip()
+        ]
+
+
+class NewsTag(db.Model):
+    __tablename__ = "news_tags"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("news_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+
+
+class NewsAudiencePlace(db.Model):
+    """A region, district or community whose natives a post is for."""
+
+    __tablename__ = "news_audience_places"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("news_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), primary_key=True, index=True)
+
+
+class NewsAudienceCountry(db.Model):
+    __tablename__ = "news_audience_countries"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("news_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)

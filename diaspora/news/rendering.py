@@ -1,0 +1,113 @@
+"""Markdown to safe HTML, plain-text summaries, and image checks for news posts."""
+
+from __future__ import annotations
+
+import io
+
+import markdown
+import nh3
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from diaspora.errors import ValidationError
+
+# What a post may contain once rendered: text structure, links, no images from elsewhere
+# (privacy: a reader's browser would call third-party hosts), no scripts, no styles, no
+# event attributes. Links get rel="nofollow noopener noreferrer" and only safe schemes.
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "strong", "b", "em", "i", "u", "s", "del", "blockquote",
+    "ul", "ol", "li", "code", "pre", "a", "table", "thead", "tbody", "tr", "th", "td", "sup",
+    "sub",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown -> sanitised HTML, safe to put in a page as is."""
+    html = markdown.markdown(text or "", extensions=["extra", "sane_lists"],
+                             output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        clean_content_tags={"script", "style"},
+    )
+    return Markup(clean)  # noqa: S704  (sanitised by nh3 just above)
+
+
+def plain_text(text: str | None) -> str:
+    """The words of a Markdown text without any markup (for summaries and feeds)."""
+    html = markdown.markdown(text or "", extensions=["extra"])
+    stripped = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
+    import html as html_module
+
+    return " ".join(html_module.unescape(stripped).split())
+
+
+def summary(text: str | None, limit: int = 300) -> str:
+    words = plain_text(text)
+    if len(words) <= limit:
+        return words
+    return words[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# -- images ----------------------------------------------------------------------------------
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_SIDE = 1600
+IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+class ProcessedImage:
+    def __init__(self, data: bytes, content_type: str, width: int, height: int) -> None:
+        self.data, self.content_type, self.width, self.height = data, content_type, width, height
+
+
+def process_image(data: bytes) -> ProcessedImage:
+    """Check an upload is a real JPEG/PNG/WebP/GIF image of sane size, then re-encode it
+    (at most 1600 px a side, EXIF such as GPS position dropped) as JPEG, or PNG if it has
+    transparency."""
+    if not data:
+        raise ValidationError(_l("The image is empty."), field="image")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValidationError(_l("The image is too large (5 MB at most)."), field="image")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+            probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError) as error:
+        raise ValidationError(_l("This file is not an image we can use (JPEG, PNG, WebP or GIF)."),
+                              field="image") from error
+    if kind not in IMAGE_FORMATS:
+        raise ValidationError(_l("This file is not an image we can use (JPEG, PNG, WebP or GIF)."),
+                              field="image")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValidationError(_l("The image has too many pixels."), field="image")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.seek(0)
+            picture = ImageOps.exif_transpose(image.copy()) or image.copy()
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise ValidationError(_l("This file is not an image we can use (JPEG, PNG, WebP or GIF)."),
+                              field="image") from error
+    picture.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    has_alpha = picture.mode in ("RGBA", "LA") or (
+        picture.mode == "P" and "transparency" in picture.info
+    )
+    out = io.BytesIO()
+    if has_alpha:
+        picture = picture.convert("RGBA")
+        picture.save(out, format="PNG", optimize=True)
+        content_type = "image/png"
+    else:
+        picture = picture.convert("RGB")
+        picture.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
+        content_type = "image/jpeg"
+    return ProcessedImage(out.getvalue(), content_type, picture.width, picture.height)

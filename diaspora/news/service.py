@@ -1,0 +1,336 @@
+"""News operations shared by the web site, the bot and the sender's housekeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from diaspora.accounts.models import User
+from diaspora.accounts.permissions import can, is_staff, is_verified_authority_for, require
+from diaspora.delivery import service as delivery
+from diaspora.errors import InvalidTransition, NotFound, ValidationError
+from diaspora.extensions import db
+from diaspora.i18n import SUPPORTED_LOCALES
+from diaspora.models import utcnow
+from diaspora.moderation import audit
+from diaspora.news.models import (
+    AUDIENCE_KINDS,
+    COUNTRY,
+    DRAFT,
+    EVERYONE,
+    HOME,
+    PUBLISHED,
+    RETURNING,
+    RETURNING_PLANS,
+    SCHEDULED,
+    UNPUBLISHED,
+    NewsAudienceCountry,
+    NewsAudiencePlace,
+    NewsImage,
+    NewsPost,
+    NewsTag,
+)
+from diaspora.news.rendering import process_image, summary
+from diaspora.news.topics import TOPICS
+from diaspora.places.countries import is_country
+from diaspora.places.models import Place
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+PER_PAGE = 10
+BOT_PAGE = 5
+
+
+def get_post(post_id: int) -> NewsPost:
+    post = db.session.get(NewsPost, post_id)
+    if post is None:
+        raise NotFound(_l("This news post does not exist."))
+    return post
+
+
+def can_view(user: Any, post: NewsPost) -> bool:
+    return post.status == PUBLISHED or can(user, "news.edit", post)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _clean_texts(values: Mapping[str, str | None] | None, limit: int, field: str) -> dict:
+    clean = {}
+    for code in SUPPORTED_LOCALES:
+        text = ((values or {}).get(code) or "").strip()
+        if len(text) > limit:
+            raise ValidationError(_l("This is too long."), field=f"{field}_{code}")
+        if text:
+            clean[code] = text
+    return clean
+
+
+def save_post(
+    actor: User,
+    post: NewsPost | None = None,
+    *,
+    title: Mapping[str, str | None],
+    body: Mapping[str, str | None],
+    tags: Iterable[str] = (),
+    audience: str = EVERYONE,
+    place_ids: Iterable[int] = (),
+    countries: Iterable[str] = (),
+    push_telegram: bool = False,
+    place_id: int | None = None,
+    image: bytes | None = None,
+    remove_image: bool = False,
+) -> NewsPost:
+    """Create a draft (post=None) or change one; publishing is a separate step."""
+    if post is None:
+        require(actor, "news.create")
+    else:
+        require(actor, "news.edit", post)
+    titles = _clean_texts(title, TITLE_MAX, "title")
+    bodies = _clean_texts(body, BODY_MAX, "body")
+    if not any(code in titles and code in bodies for code in SUPPORTED_LOCALES):
+        raise ValidationError(
+            _l("Write the title and the text in at least one language."), field="title_ky"
+        )
+    for code in SUPPORTED_LOCALES:
+        if (code in titles) != (code in bodies):
+            raise ValidationError(_l("Give both a title and a text for each language you "
+                                     "write in."), field=f"title_{code}")
+    tags = sorted({tag for tag in tags if tag})
+    if any(tag not in TOPICS for tag in tags):
+        raise ValidationError(_l("Unknown topic."), field="tags")
+    if audience not in AUDIENCE_KINDS:
+        raise ValidationError(_l("Choose who the post is for."), field="audience")
+    place = db.session.get(Place, place_id) if place_id else None
+    if place_id and place is None:
+        raise ValidationError(_l("Unknown place."), field="place_id")
+    places = [db.session.get(Place, int(pid)) for pid in dict.fromkeys(place_ids)]
+    if any(p is None for p in places):
+        raise ValidationError(_l("Unknown place."), field="place_ids")
+    codes = sorted({code.strip().upper() for code in countries if code and code.strip()})
+    if any(not is_country(code) for code in codes):
+        raise ValidationError(_l("Unknown country."), field="countries")
+
+    if not is_staff(actor):
+        # A local authority writes for its own places, to the people from there.
+        if place is None:
+            own = [link.place for link in actor.authority_places if link.verified]
+            place = own[0] if len(own) == 1 else None
+        if place is None or not is_verified_authority_for(actor, place):
+            raise ValidationError(_l("Choose one of the places you represent."),
+                                  field="place_id")
+        if audience != HOME:
+            raise ValidationError(_l("A local authority writes to the people from its own "
+                                     "places."), field="audience")
+        places = places or [place]
+        if not all(is_verified_authority_for(actor, p) for p in places):
+            raise ValidationError(_l("You can only write to the people from the places you "
+                                     "represent."), field="place_ids")
+    if audience == HOME and not places:
+        raise ValidationError(_l("Choose at least one region or district."), field="place_ids")
+    if audience == COUNTRY and not codes:
+        raise ValidationError(_l("Choose at least one country."), field="countries")
+
+    if post is None:
+        post = NewsPost(author_id=actor.id, status=DRAFT)
+        db.session.add(post)
+    post.title, post.body = titles, bodies
+    post.place_id = place.id if place else None
+    post.audience = audience
+    post.push_telegram = bool(push_telegram)
+    post.tag_rows = [NewsTag(tag=tag) for tag in tags]
+    post.audience_places = (
+        [NewsAudiencePlace(place_id=p.id) for p in places] if audience == HOME else []
+    )
+    post.audience_countries = (
+        [NewsAudienceCountry(country_code=c) for c in codes] if audience == COUNTRY else []
+    )
+    if remove_image:
+        post.image = None
+    if image:
+        processed = process_image(image)
+        post.image = NewsImage(content_type=processed.content_type, width=processed.width,
+                               height=processed.height, size=len(processed.data),
+                               data=processed.data)
+    db.session.flush()
+    db.session.commit()
+    return post
+
+
+def publish(actor: User, post: NewsPost, *, at: datetime | None = None) -> NewsPost:
+    """Publish now, or schedule for `at`. A published post with "push to Telegram" is queued
+    for every reachable member of its audience, once."""
+    require(actor, "news.publish", post)
+    if post.status == PUBLISHED:
+        raise InvalidTransition(_l("This post is already published."))
+    before = {"status": post.status}
+    if at is not None and at > utcnow():
+        post.status, post.publish_at = SCHEDULED, at
+        audit.record(actor, "news.schedule", post, before=before,
+                     after={"status": SCHEDULED, "publish_at": at.isoformat()})
+        db.session.commit()
+        return post
+    _publish_now(actor, post)
+    audit.record(actor, "news.publish", post, before=before,
+                 after={"status": PUBLISHED, "broadcast_id": post.broadcast_id})
+    db.session.commit()
+    return post
+
+
+def _publish_now(actor: Any, post: NewsPost) -> None:
+    post.status = PUBLISHED
+    post.published_at = utcnow()
+    post.publish_at = None
+    if post.push_telegram and post.broadcast_id is None:
+        broadcast = delivery.enqueue_broadcast(
+            actor, subject=f"news:{post.id}", template="news", params=broadcast_params(post),
+            conditions=audience_conditions(post),
+        )
+        post.broadcast_id = broadcast.id
+
+
+def broadcast_params(post: NewsPost) -> dict:
+    return {
+        "title": dict(post.title),
+        "summary": {code: summary(text, 500) for code, text in post.body.items()},
+        "url": f"/news/{post.id}",
+    }
+
+
+def unpublish(actor: User, post: NewsPost) -> NewsPost:
+    """A moderator takes a post down (audited); what was not yet pushed is not pushed."""
+    require(actor, "news.unpublish", post)
+    if post.status not in (PUBLISHED, SCHEDULED):
+        raise InvalidTransition(_l("This post is not published."))
+    before = {"status": post.status}
+    post.status = UNPUBLISHED
+    post.publish_at = None
+    cancelled = delivery.cancel_for_subject(actor, f"news:{post.id}")
+    audit.record(actor, "news.unpublish", post, before=before,
+                 after={"status": UNPUBLISHED, "messages_cancelled": cancelled})
+    db.session.commit()
+    return post
+
+
+def publish_due_posts() -> int:
+    """Publish the scheduled posts whose time has come (run by the sender and by
+    `flask news publish-due`)."""
+    due = db.session.scalars(
+        select(NewsPost).where(NewsPost.status == SCHEDULED, NewsPost.publish_at <= utcnow())
+        .order_by(NewsPost.publish_at).with_for_update(skip_locked=True)
+    ).all()
+    for post in due:
+        _publish_now(post.author, post)
+        audit.record(None, "news.publish_scheduled", post, before={"status": SCHEDULED},
+                     after={"status": PUBLISHED, "broadcast_id": post.broadcast_id})
+    db.session.commit()
+    return len(due)
+
+
+# -- audiences ---------------------------------------------------------------------------------
+
+
+def audience_conditions(post: NewsPost) -> list[ColumnElement[bool]]:
+    """Conditions on the member (User, Profile, delivery.HomePlace) for a post's audience."""
+    from diaspora.accounts.models import Profile
+
+    home = delivery.HomePlace
+    conditions: list[ColumnElement[bool]] = [func.coalesce(Profile.notify_news, true()) == true()]
+    if post.audience == HOME:
+        ids = post.place_ids
+        conditions.append(or_(home.id.in_(ids), home.region_id.in_(ids),
+                              home.district_id.in_(ids)))
+    elif post.audience == COUNTRY:
+        conditions.append(Profile.country_code.in_(post.country_codes))
+    elif post.audience == RETURNING:
+        conditions.append(Profile.return_plan.in_(RETURNING_PLANS))
+    return conditions
+
+
+def audience_size(post: NewsPost) -> int:
+    return delivery.count_audience(audience_conditions(post))
+
+
+def _relevant_to(user: User | None) -> ColumnElement[bool]:
+    """Posts whose audience includes `user` (a condition on NewsPost)."""
+    profile = getattr(user, "profile", None)
+    home = profile.home_place if profile else None
+    home_ids = [i for i in ((home.id, home.region_id, home.district_id) if home else ()) if i]
+    country = profile.country_code if profile else None
+    returning = bool(profile and profile.return_plan in RETURNING_PLANS)
+    options = [NewsPost.audience == EVERYONE]
+    if home_ids:
+        options.append(and_(NewsPost.audience == HOME, exists().where(
+            NewsAudiencePlace.post_id == NewsPost.id, NewsAudiencePlace.place_id.in_(home_ids))))
+    if country:
+        options.append(and_(NewsPost.audience == COUNTRY, exists().where(
+            NewsAudienceCountry.post_id == NewsPost.id,
+            NewsAudienceCountry.country_code == country)))
+    options.append(and_(NewsPost.audience == RETURNING, true() if returning else false()))
+    return or_(*options)
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _published() -> Any:
+    return (
+        select(NewsPost)
+        .where(NewsPost.status == PUBLISHED)
+        .options(selectinload(NewsPost.tag_rows))
+        .order_by(NewsPost.published_at.desc(), NewsPost.id.desc())
+    )
+
+
+def list_published(page: int = 1, *, tag: str | None = None, region_id: int | None = None,
+                   per_page: int = PER_PAGE) -> Any:
+    query = _published()
+    if tag:
+        query = query.where(exists().where(NewsTag.post_id == NewsPost.id, NewsTag.tag == tag))
+    if region_id:
+        in_region = select(Place.id).where(or_(Place.id == region_id,
+                                               Place.region_id == region_id))
+        query = query.where(or_(
+            NewsPost.place_id.in_(in_region),
+            exists().where(NewsAudiencePlace.post_id == NewsPost.id,
+                           NewsAudiencePlace.place_id.in_(in_region)),
+        ))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def latest_for_feed(limit: int = 30) -> list[NewsPost]:
+    return list(db.session.scalars(_published().limit(limit)))
+
+
+def relevant_posts(user: User | None, offset: int = 0, limit: int = BOT_PAGE
+                   ) -> tuple[list[NewsPost], bool]:
+    """The latest published posts meant for `user`; and whether there are more."""
+    rows = list(db.session.scalars(
+        _published().where(_relevant_to(user)).offset(max(0, offset)).limit(limit + 1)
+    ))
+    return rows[:limit], len(rows) > limit
+
+
+def manageable_posts(user: User, page: int = 1) -> Any:
+    """Posts a writer can edit: everything for staff, their own for an authority."""
+    require(user, "news.create")
+    query = (select(NewsPost).options(selectinload(NewsPost.tag_rows))
+             .order_by(NewsPost.updated_at.desc(), NewsPost.id.desc()))
+    if not is_staff(user):
+        query = query.where(NewsPost.author_id == user.id)
+    return db.paginate(query, page=page, per_page=20, error_out=False)
+
+
+def image_for(image_id: int, user: Any) -> NewsImage:
+    image = db.session.get(NewsImage, image_id)
+    if image is None:
+        raise NotFound(_l("This image does not exist."))
+    posts = db.session.scalars(select(NewsPost).where(NewsPost.image_id == image_id)).all()
+    if not any(can_view(user, post) for post in posts):
+        raise NotFound(_l("This image does not exist."))
+    return image
