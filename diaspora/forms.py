@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import IntegerField, SelectMultipleField, widgets
 
 from diaspora.errors import DomainError
 
@@ -15,6 +15,25 @@ TOO_LONG = _l("This is too long.")
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        # Services drop unknown values; WTForms' own refusal is an untranslated sentence.
+        self.validate_choice = False
+
+
+class WholeNumberField(IntegerField):
+    """An integer input whose refusal is in our catalogs (WTForms' has no Kyrgyz)."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(_l("Enter a whole number.")) from exc
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from diaspora.accounts import choices
-from diaspora.forms import REQUIRED, TOO_LONG, MultiCheckboxField
+from diaspora.forms import REQUIRED, TOO_LONG, MultiCheckboxField, WholeNumberField
 
 
 def _blank_first(options: dict) -> list[tuple[str, str]]:
@@ -57,7 +56,7 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), Length(max=800, message=TOO_LONG)],
         description=_l("Separate skills with commas, e.g. welding, accounting, Korean."),
     )
-    years_abroad = IntegerField(
+    years_abroad = WholeNumberField(
         _l("Years abroad"),
         validators=[Optional(), NumberRange(min=0, max=80, message=_l("Enter a number of years between 0 and 80."))],
     )

@@ -59,6 +59,7 @@ def test_invalid_choices_get_translated_messages(client, make_user, here) -> Non
     assert "between 0 and 80" in page
     page = client.post("/account/profile?lang=en", data={**base, "years_abroad": "many"}).get_data(as_text=True)
     assert 'value="many"' in page
+    assert "Enter a whole number." in page
 
 
 def test_country_list_is_localised_with_kyrgyzstan_usage(client, make_user) -> None:
