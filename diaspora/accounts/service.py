@@ -9,6 +9,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from diaspora.accounts import choices
@@ -298,3 +299,45 @@ def create_admin(email: str, password: str) -> User:
     audit.record(None, "user.create_admin", user, after={"role": "admin"})
     db.session.commit()
     return user
+
+
+# -- erasing personal data -------------------------------------------------------------------
+
+
+def anonymise_user(user: User) -> None:
+    """Strip every personal detail from an account; the row stays as a nameless author."""
+    from diaspora.accounts.models import TelegramToken
+
+    if user.profile is not None:
+        db.session.delete(user.profile)
+        user.profile = None
+    for link in list(user.authority_places):
+        db.session.delete(link)
+    db.session.execute(sa_delete(TelegramToken).where(TelegramToken.user_id == user.id))
+    user.email = None
+    user.password_hash = None
+    user.locale = None
+    user.timezone = None
+    user.privacy_version = None
+    user.privacy_accepted_at = None
+    user.telegram_chat_id = None
+    user.telegram_language_code = None
+    user.telegram_blocked_at = None
+    user.broadcasts_paused = True
+    user.last_login_at = None
+    user.role = "member"
+    user.active = False
+    user.deleted_at = utcnow()
+
+
+def delete_personal_data(actor: User, user: User) -> None:
+    """A member erases their personal data (the bot's /delete; the web can reuse it).
+
+    The profile, e-mail, password, Telegram chat and pending codes go; the account row is
+    kept anonymous and inactive so that what the member once published keeps an author id
+    without a name. Nobody can log in to it again.
+    """
+    require(actor, "profile.edit", user)
+    audit.record(actor, "user.delete_personal_data", user, before=None, after=None)
+    anonymise_user(user)
+    db.session.commit()

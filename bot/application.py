@@ -1,0 +1,118 @@
+"""build_application(flask_app) -> a python-telegram-bot Application wired to Mekendesh.
+
+Handlers live in bot/handlers/<feature>.py, each with `register(application)`; the order of
+HANDLER_MODULES is the order of precedence (fallback last). Start-up hooks run from
+POST_INIT (commands per language first); the outbox sender can add itself there, e.g.
+`POST_INIT.append(start_sender)` (bot/sender.py), to run in the same process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from flask import Flask
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, Defaults
+
+from bot.persistence import SQLPersistence
+from bot.runtime import FLASK_APP_KEY
+
+log = logging.getLogger("bot")
+
+HANDLER_MODULES: list[str] = [
+    "bot.handlers.registration",
+    "bot.handlers.account",
+    "bot.handlers.menu",
+    "bot.handlers.fallback",  # keep last: it answers whatever nobody else took
+]
+Hook = Callable[[Application], Awaitable[None]]
+POST_INIT: list[Hook] = []
+POST_SHUTDOWN: list[Hook] = []
+
+
+class MissingToken(RuntimeError):
+    pass
+
+
+async def _post_init(application: Application) -> None:
+    from bot.handlers.menu import set_commands
+
+    try:
+        await set_commands(application)
+    except Exception:  # noqa: BLE001 - a missing command list must not stop the bot
+        log.exception("could not register the bot commands")
+    for hook in POST_INIT:
+        await hook(application)
+
+
+async def _post_shutdown(application: Application) -> None:
+    for hook in POST_SHUTDOWN:
+        await hook(application)
+
+
+def build_application(flask_app: Flask, *, token: str | None = None,
+                      base_url: str | None = None) -> Application:
+    token = token or flask_app.config.get("TELEGRAM_BOT_TOKEN")
+    if not token:
+        raise MissingToken(
+            "No Telegram bot token: set TELEGRAM_BOT_TOKEN (from @BotFather) and run "
+            "`make bot` again."
+        )
+    api = (base_url or flask_app.config.get("TELEGRAM_API_URL") or "https://api.telegram.org")
+    api = api.rstrip("/")
+    interval = float(flask_app.config.get("BOT_PERSISTENCE_INTERVAL", 2.0))
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(True)
+        .connection_pool_size(64)
+        .pool_timeout(10)
+        .persistence(SQLPersistence(flask_app, update_interval=interval))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data[FLASK_APP_KEY] = flask_app
+    for name in HANDLER_MODULES:
+        importlib.import_module(name).register(application)
+    return application
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+async def start(application: Application, *, webhook_url: str | None = None,
+                listen: str = "127.0.0.1", port: int = 8443, url_path: str = "",
+                secret_token: str | None = None, poll_timeout: int = 10) -> None:
+    """Start without blocking (tests, embedding): polling, or a webhook when a URL is given."""
+    await application.initialize()
+    if webhook_url:
+        await application.updater.start_webhook(
+            listen=listen, port=port, url_path=url_path, webhook_url=webhook_url,
+            secret_token=secret_token, allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        await application.bot.delete_webhook()
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
+    await application.start()
+
+
+async def stop(application: Application) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+__all__ = ["build_application", "start", "stop", "HANDLER_MODULES", "POST_INIT", "asyncio"]

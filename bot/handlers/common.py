@@ -1,0 +1,65 @@
+"""Small pieces shared by the handler modules: keyboards, replies, the stale-button answer."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.runtime import clip, h, lang, t
+
+MAX_CALLBACK_BYTES = 64
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES, data
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def rows(buttons: list[InlineKeyboardButton], per_row: int = 2) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def keyboard(*button_rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(row) for row in button_rows if row])
+
+
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, html_text: str,
+               markup: InlineKeyboardMarkup | None = None) -> None:
+    await context.bot.send_message(update.effective_chat.id, clip(html_text), reply_markup=markup)
+
+
+async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, message: object,
+              markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send one catalog text (escaped) in the chat's language."""
+    await send(update, context, h(context, lang(update, context), message), markup)
+
+
+async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An old message's button, or a payload we never made: a polite toast, nothing else."""
+    query = update.callback_query
+    if query is None:
+        return
+    text = t(context, lang(update, context), _l("This button is no longer valid."))
+    try:
+        await query.answer(text[:200])
+    except BadRequest:
+        pass  # the query itself is too old to answer: nothing to do
+
+
+async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_html: str | None = None) -> None:
+    """Answer a pressed button; with `answer_html`, keep the question and show the choice
+    in place of the buttons (so old buttons cannot be pressed again)."""
+    query = update.callback_query
+    try:
+        await query.answer()
+    except BadRequest:
+        pass
+    if answer_html is not None and query.message is not None:
+        question = query.message.text_html if getattr(query.message, "text", None) else ""
+        try:
+            await query.edit_message_text(clip(f"{question}\n\n✅ <b>{answer_html}</b>"),
+                                          reply_markup=None)
+        except BadRequest:
+            pass  # e.g. "message is not modified": harmless

@@ -1,0 +1,79 @@
+"""What every handler needs: the Flask app, database calls off the event loop, texts.
+
+* `await db(context, fn, *args)` runs `fn` in a worker thread inside an application context
+  (and removes the session afterwards), so one slow query never holds the other chats.
+* `t(context, locale, lazy_text)` renders a catalog string in a given language;
+  `h(...)` does the same and escapes it for HTML parse mode (user values included, as they
+  are formatted into the lazy string before escaping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask
+from flask_babel import force_locale
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from diaspora.extensions import db as _db
+from diaspora.i18n import SUPPORTED_LOCALES, normalize_locale
+
+T = TypeVar("T")
+FLASK_APP_KEY = "flask_app"
+DEFAULT_LOCALE = "ky"
+MAX_MESSAGE = 4096
+
+
+def run_in_app_context(app: Flask, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with app.app_context():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _db.session.remove()
+
+
+def flask_app(context: ContextTypes.DEFAULT_TYPE) -> Flask:
+    return context.application.bot_data[FLASK_APP_KEY]
+
+
+async def db(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await asyncio.to_thread(run_in_app_context, flask_app(context), fn, *args, **kwargs)
+
+
+def render(app: Flask, locale: str, message: Any) -> str:
+    with app.app_context(), force_locale(locale):
+        return str(message)
+
+
+def t(context: ContextTypes.DEFAULT_TYPE, locale: str, message: Any) -> str:
+    return render(flask_app(context), locale, message)
+
+
+def h(context: ContextTypes.DEFAULT_TYPE, locale: str, message: Any) -> str:
+    return html.escape(t(context, locale, message), quote=False)
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def guess_locale(update: Update | None) -> str:
+    user = update.effective_user if update else None
+    return normalize_locale(user.language_code if user else None) or DEFAULT_LOCALE
+
+
+def lang(update: Update | None, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The chat's language: chosen in the bot, else Telegram's guess, else Kyrgyz."""
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return guess_locale(update)
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Never over Telegram's limit (callers keep user text short; this is the last guard)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

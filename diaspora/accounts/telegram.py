@@ -1,0 +1,279 @@
+"""Telegram members: accounts created from a chat, one-time link codes and login links.
+
+Used by the bot (bot/handlers) and by the web (account page, /login/telegram/<token>).
+Privacy rule: before a person accepts the privacy notice nothing about them is stored here;
+the bot keeps only their chat id and chosen language in its own state (bot_state), so the
+first row in `users` appears when they press "I agree".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from diaspora.accounts import service
+from diaspora.accounts.models import Profile, TelegramToken, User
+from diaspora.errors import InvalidTransition, NotFound, ValidationError
+from diaspora.extensions import db
+from diaspora.i18n import normalize_locale
+from diaspora.models import utcnow
+from diaspora.moderation import audit
+
+log = logging.getLogger(__name__)
+
+TOKEN_TTL = timedelta(minutes=10)
+LINK = "link"
+LOGIN = "login"
+# No 0/O, 1/I/L: a code read off a phone and typed on another screen.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+# -- members known by their chat -------------------------------------------------------------
+
+
+def find_chat_user(chat_id: int) -> User | None:
+    """The active account this Telegram chat belongs to, if any."""
+    return db.session.scalar(
+        select(User).where(User.telegram_chat_id == chat_id, User.deleted_at.is_(None))
+    )
+
+
+def require_chat_user(chat_id: int) -> User:
+    user = find_chat_user(chat_id)
+    if user is None or not user.active or user.privacy_accepted_at is None:
+        raise NotFound(_l("You are not registered yet. Send /start to begin."))
+    return user
+
+
+def accept_privacy_in_chat(
+    chat_id: int, locale: str | None, telegram_language_code: str | None = None
+) -> User:
+    """The person pressed "I agree": their account starts to exist (or is renewed)."""
+    user = find_chat_user(chat_id)
+    if user is None:
+        user = User(telegram_chat_id=chat_id, role="member")
+        db.session.add(user)
+    user.locale = normalize_locale(locale) or user.locale
+    user.telegram_language_code = (telegram_language_code or "")[:16] or None
+    user.broadcasts_paused = False
+    user.telegram_blocked_at = None
+    service.accept_privacy(user)
+    service.ensure_profile(user)
+    db.session.commit()
+    return user
+
+
+def set_chat_locale(chat_id: int, locale: str) -> bool:
+    """Save the bot language on the account, when there is one (True if saved)."""
+    user = find_chat_user(chat_id)
+    if user is None:
+        return False
+    service.set_locale(user, locale)
+    return True
+
+
+def set_broadcasts_paused(chat_id: int, paused: bool) -> User:
+    """/stop pauses every broadcast; /start resumes them (and forgets an old 403 block)."""
+    user = require_chat_user(chat_id)
+    user.broadcasts_paused = paused
+    if not paused:
+        user.telegram_blocked_at = None
+    db.session.commit()
+    return user
+
+
+# -- one-time codes and links ------------------------------------------------------------------
+
+
+def _hash(purpose: str, secret: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{purpose}:{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:32]
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _issue(purpose: str, chat_id: int, user: User | None, secret: str) -> str:
+    now = utcnow()
+    # One live secret of a kind per chat: asking again replaces the previous one.
+    db.session.execute(
+        sa.delete(TelegramToken).where(
+            TelegramToken.telegram_chat_id == chat_id,
+            TelegramToken.purpose == purpose,
+            TelegramToken.used_at.is_(None),
+        )
+    )
+    # Housekeeping: nothing expired needs to stay.
+    db.session.execute(sa.delete(TelegramToken).where(TelegramToken.expires_at < now))
+    db.session.add(
+        TelegramToken(
+            purpose=purpose,
+            token_hash=_hash(purpose, secret),
+            telegram_chat_id=chat_id,
+            user_id=user.id if user else None,
+            created_at=now,
+            expires_at=now + TOKEN_TTL,
+        )
+    )
+    db.session.commit()
+    return secret
+
+
+def issue_link_code(chat_id: int) -> str:
+    """A code (e.g. "K7MQ4XR9") a logged-in web user types on their account page."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return _issue(LINK, chat_id, find_chat_user(chat_id), code)
+
+
+def issue_login_token(chat_id: int) -> str:
+    """The secret part of a one-time /login/telegram/<token> link."""
+    user = require_chat_user(chat_id)
+    return _issue(LOGIN, chat_id, user, secrets.token_urlsafe(32))
+
+
+def _live_token(purpose: str, secret: str) -> TelegramToken | None:
+    if not secret:
+        return None
+    token = db.session.scalar(
+        select(TelegramToken).where(TelegramToken.token_hash == _hash(purpose, secret))
+    )
+    if token is None or token.purpose != purpose or token.used_at is not None:
+        return None
+    if token.expires_at <= utcnow():
+        return None
+    return token
+
+
+def login_token_is_valid(secret: str) -> bool:
+    """For the confirmation page: looking does not use the link up."""
+    return _live_token(LOGIN, secret) is not None
+
+
+def consume_login_token(secret: str) -> User:
+    token = _live_token(LOGIN, secret)
+    user = db.session.get(User, token.user_id) if token and token.user_id else None
+    if token is None or user is None or not user.active or user.deleted_at is not None:
+        raise InvalidTransition(
+            _l("This login link is not valid any more. Send /web to the bot for a new one.")
+        )
+    # Single use even when two requests race: only one UPDATE finds used_at empty.
+    done = db.session.execute(
+        sa.update(TelegramToken)
+        .where(TelegramToken.id == token.id, TelegramToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise InvalidTransition(
+            _l("This login link is not valid any more. Send /web to the bot for a new one.")
+        )
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def redeem_link_code(web_user: User, code: str) -> User:
+    """Join the Telegram chat that showed `code` to `web_user`'s account.
+
+    If the chat already had a Telegram-only account, its answers fill the blanks of the web
+    profile, whatever else it owns moves to the web account, and the Telegram-only row goes.
+    """
+    code = normalize_code(code)
+    if len(code) != CODE_LENGTH:
+        raise ValidationError(_l("Enter the 8-character code the bot showed you."), field="code")
+    token = _live_token(LINK, code)
+    if token is None:
+        raise ValidationError(
+            _l("This code is wrong or has expired. Send /link to the bot for a new one."),
+            field="code",
+        )
+    done = db.session.execute(
+        sa.update(TelegramToken)
+        .where(TelegramToken.id == token.id, TelegramToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise ValidationError(
+            _l("This code is wrong or has expired. Send /link to the bot for a new one."),
+            field="code",
+        )
+    chat_id = token.telegram_chat_id
+    other = find_chat_user(chat_id)
+    if other is not None and other.id != web_user.id:
+        _merge_into(web_user, other)
+    web_user.telegram_chat_id = chat_id
+    web_user.broadcasts_paused = False
+    web_user.telegram_blocked_at = None
+    audit.record(web_user, "user.link_telegram", web_user, after={"linked": True})
+    db.session.commit()
+    return web_user
+
+
+_MERGED_PROFILE_FIELDS = (
+    "display_name", "country_code", "city", "home_place_id", "birth_band", "gender",
+    "occupation_sector", "years_abroad", "return_plan", "remittances",
+)
+
+
+def _merge_into(target: User, source: User) -> None:
+    """Move a Telegram-only account into `target`, then remove it."""
+    profile = service.ensure_profile(target)
+    old = source.profile
+    if old is not None:
+        for field in _MERGED_PROFILE_FIELDS:
+            if getattr(profile, field) in (None, "") and getattr(old, field) not in (None, ""):
+                setattr(profile, field, getattr(old, field))
+        profile.skills = service.clean_skills([*(profile.skills or []), *(old.skills or [])])
+        sectors = list(profile.interest_sectors or [])
+        sectors += [s for s in old.interest_sectors or [] if s not in sectors]
+        profile.interest_sectors = sectors
+        profile.wants_to_invest = profile.wants_to_invest or old.wants_to_invest
+        profile.wants_to_volunteer = profile.wants_to_volunteer or old.wants_to_volunteer
+        source.profile = None
+    if not target.locale:
+        target.locale = source.locale
+    target.telegram_language_code = source.telegram_language_code
+    source.telegram_chat_id = None
+    db.session.flush()
+    # Whatever later features attached to the Telegram account (responses, supports, ...)
+    # now belongs to the web account; a row that cannot move (a uniqueness rule: the web
+    # account already answered) stays and goes with the old account.
+    for table in db.metadata.sorted_tables:
+        if table.name in ("users", "profiles"):
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name != "users" or fk.column.name != "id":
+                continue
+            column = fk.parent
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(
+                        sa.update(table).where(column == source.id).values({column.name: target.id})
+                    )
+            except sa.exc.IntegrityError:
+                log.info("link: rows of %s.%s stay with the old account", table.name, column.name)
+    db.session.expire(source)
+    try:
+        with db.session.begin_nested():
+            db.session.delete(source)
+    except sa.exc.IntegrityError:
+        service.anonymise_user(source)
+
+
+def profile_answers(user: User) -> Profile:
+    return service.ensure_profile(user)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from diaspora.accounts.models import User
+from diaspora.extensions import db
+from diaspora.places.models import Place
+
+
+def register(chat, language: str, country: str, city: str | None = "Москва") -> list[str]:
+    chat.command("start")
+    chat.press(language, n=2)
+    chat.press_data("consent:yes", n=2)
+    chat.press_data(f"ct:{country}", n=2)
+    if city is None:
+        chat.press_data("skip", n=2)
+    else:
+        chat.send(city, n=2)
+    return []
+
+
+def test_smoke_start(bot, new_chat):
+    chat = new_chat()
+    replies = chat.command("start")
+    assert [b[0] for b in chat.buttons(replies[-1])] == ["Кыргызча", "Русский", "English"]
+
+
+@pytest.mark.parametrize("language,code", [("Кыргызча", "ky"), ("Русский", "ru"), ("English", "en")])
+def test_full_registration(app, bot, new_chat, language, code):
+    chat = new_chat(language_code=None)
+    chat.command("start")
+    chat.press(language, n=2)
+    chat.press_data("consent:yes", n=2)
+    chat.press_data("ct:RU", n=2)
+    chat.send("Екатеринбург", n=2)
+    # region -> district -> community
+    msg = chat.last_with_buttons()
+    region = next(d for _, d in chat.buttons(msg) if d.startswith("pl:"))
+    chat.press_data(region, n=1)
+    while True:
+        msg = chat.last_with_buttons()
+        places = [d for _, d in chat.buttons(msg) if d.startswith("pl:")]
+        if not places:
+            break
+        chat.press_data(places[0], n=1)
+        if not any(d.startswith("pl:") for _, d in chat.buttons(chat.last_with_buttons())):
+            break
+    chat.wait(lambda ms: any(any(d.startswith("rp:") for _, d in chat.buttons(m)) for m in ms))
+    chat.press_data("rp:later", n=2)
+    chat.press_data("rm:regularly", n=2)
+    chat.press_data("sc:education", n=1)
+    chat.press_data("sc:water", n=1)
+    chat.press_data("sc:done", n=2)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.telegram_chat_id == chat.id))
+        assert user.locale == code
+        assert user.privacy_accepted_at is not None
+        assert user.profile.country_code == "RU"
+        assert user.profile.city == "Екатеринбург"
+        assert user.profile.home_place_id is not None
+        assert db.session.get(Place, user.profile.home_place_id).level >= 2
+        assert user.profile.return_plan == "later"
+        assert user.profile.remittances == "regularly"
+        assert user.profile.interest_sectors == ["education", "water"]
+        assert user.profile.wants_to_invest
+        db.session.remove()
+    for m in chat.messages():
+        print(m["method"], "|", m["plain_text"], "|", [b[0] for b in chat.buttons(m)])
