@@ -9,7 +9,7 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 # The key `make run` uses on a developer's machine. Production refuses it.
-DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (refused in production)
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -73,15 +73,6 @@ class Config:
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
-
-
-class TestConfig(Config):
-    TESTING = True
-    SECRET_KEY = "test-secret-key"
-    WTF_CSRF_ENABLED = False
-    RATELIMIT_ENABLED = False
-    RATELIMIT_STORAGE_URI = "memory://"
-    SERVER_NAME = None
 
 
 def config_for_environment() -> type[Config]:

@@ -110,7 +110,8 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from diaspora.accounts.views import admin_bp, bp as accounts_bp
+    from diaspora.accounts.views import admin_bp
+    from diaspora.accounts.views import bp as accounts_bp
     from diaspora.main.views import bp as main_bp
     from diaspora.moderation.views import bp as moderation_bp
 

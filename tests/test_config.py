@@ -17,8 +17,9 @@ def test_production_refuses_default_or_missing_secret(database_url, key) -> None
 
 
 def test_production_starts_with_a_real_secret(database_url) -> None:
-    config = make_test_config(database_url, ENV_NAME="production", TESTING=False,
-                              SECRET_KEY="x" * 48)
+    config = make_test_config(
+        database_url, ENV_NAME="production", TESTING=False, SECRET_KEY="x" * 48
+    )
     assert create_app(config).config["SECRET_KEY"] == "x" * 48
 
 

@@ -65,13 +65,20 @@ ROUTES: dict[str, list[Route]] = {
     ],
     "admin.users": [Route("GET", "/admin/users", ADMINS)],
     "admin.change_role": [
-        Route("POST", lambda o: f"/admin/users/{o['users']['member'].id}/role",
-              answers(403, anonymous=LOGIN, admin=302), data={"role": "member"}),
+        Route(
+            "POST",
+            lambda o: f"/admin/users/{o['users']['member'].id}/role",
+            answers(403, anonymous=LOGIN, admin=302),
+            data={"role": "member"},
+        ),
     ],
     "moderation.dashboard": [Route("GET", "/moderation/", STAFF)],
     "moderation.decide_authority": [
-        Route("POST", lambda o: f"/moderation/authorities/{_pending_authority(o)}/reject",
-              answers(403, anonymous=LOGIN, moderator=302, admin=302)),
+        Route(
+            "POST",
+            lambda o: f"/moderation/authorities/{_pending_authority(o)}/reject",
+            answers(403, anonymous=LOGIN, moderator=302, admin=302),
+        ),
     ],
     "moderation.add_community": [Route("GET", "/moderation/places", STAFF)],
     "moderation.audit_log": [Route("GET", "/moderation/audit", STAFF)],

@@ -20,7 +20,9 @@ def _blank_first(options: dict) -> list[tuple[str, str]]:
 
 
 class RegistrationForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)]
+    )
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
@@ -28,19 +30,28 @@ class RegistrationForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", message=_l("The passwords do not match.")),
+        ],
     )
     accept_privacy = BooleanField(_l("I have read and accept the privacy notice"))
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)]
+    )
     remember = BooleanField(_l("Remember me"))
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=80, message=TOO_LONG)])
+    display_name = StringField(
+        _l("Display name"), validators=[Optional(), Length(max=80, message=TOO_LONG)]
+    )
     country_code = SelectField(_l("Country of residence"), validators=[InputRequired(REQUIRED)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
     home_place_id = SelectField(
@@ -50,7 +61,9 @@ class ProfileForm(FlaskForm):
     )
     birth_band = SelectField(_l("Age"), choices=_blank_first(choices.BIRTH_BANDS))
     gender = SelectField(_l("Gender"), choices=_blank_first(choices.GENDERS))
-    occupation_sector = SelectField(_l("Occupation"), choices=_blank_first(choices.OCCUPATION_SECTORS))
+    occupation_sector = SelectField(
+        _l("Occupation"), choices=_blank_first(choices.OCCUPATION_SECTORS)
+    )
     skills = StringField(
         _l("Skills"),
         validators=[Optional(), Length(max=800, message=TOO_LONG)],
@@ -58,10 +71,17 @@ class ProfileForm(FlaskForm):
     )
     years_abroad = WholeNumberField(
         _l("Years abroad"),
-        validators=[Optional(), NumberRange(min=0, max=80, message=_l("Enter a number of years between 0 and 80."))],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=80, message=_l("Enter a number of years between 0 and 80.")),
+        ],
     )
-    return_plan = SelectField(_l("Do you plan to return to Kyrgyzstan?"), choices=_blank_first(choices.RETURN_PLANS))
-    remittances = SelectField(_l("Do you send money home?"), choices=_blank_first(choices.REMITTANCES))
+    return_plan = SelectField(
+        _l("Do you plan to return to Kyrgyzstan?"), choices=_blank_first(choices.RETURN_PLANS)
+    )
+    remittances = SelectField(
+        _l("Do you send money home?"), choices=_blank_first(choices.REMITTANCES)
+    )
     wants_to_invest = BooleanField(_l("I am interested in investing at home"))
     wants_to_volunteer = BooleanField(_l("I am interested in volunteering at home"))
     interest_sectors = MultiCheckboxField(
@@ -73,12 +93,20 @@ class ProfileForm(FlaskForm):
     notify_projects = BooleanField(_l("Updates on projects I follow"))
     notify_by_email = BooleanField(_l("Also send me e-mail"))
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # WTForms checks a typed value is "a valid choice" with its own English message;
         # our service validates choices with translated messages instead.
-        for field in (self.birth_band, self.gender, self.occupation_sector, self.return_plan,
-                      self.remittances, self.country_code, self.home_place_id, self.locale):
+        for field in (
+            self.birth_band,
+            self.gender,
+            self.occupation_sector,
+            self.return_plan,
+            self.remittances,
+            self.country_code,
+            self.home_place_id,
+            self.locale,
+        ):
             field.validate_choice = False
 
 
@@ -90,7 +118,7 @@ class AuthorityRequestForm(FlaskForm):
     )
     place_id = SelectField(_l("Place it serves"), validators=[InputRequired(REQUIRED)])
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.place_id.validate_choice = False
 

@@ -150,8 +150,11 @@ def _publish_news(user: Any, post: Any) -> bool:
     """Moderators publish anything; an authority publishes its own posts for its places."""
     if is_staff(user):
         return True
-    return (post is not None and post.author_id == getattr(user, "id", None)
-            and is_verified_authority_for(user, post.place))
+    return (
+        post is not None
+        and post.author_id == getattr(user, "id", None)
+        and is_verified_authority_for(user, post.place)
+    )
 
 
 @rule("news.unpublish")

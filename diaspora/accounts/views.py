@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -31,13 +32,18 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: never send someone off-site after login."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("accounts.account")
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register():  # noqa: ANN201
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))
     form = RegistrationForm()
@@ -64,7 +70,7 @@ def _login_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login():  # noqa: ANN201
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))
     form = LoginForm()
@@ -79,7 +85,7 @@ def login():  # noqa: ANN201
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout() -> ResponseReturnValue:
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
@@ -87,22 +93,23 @@ def logout():  # noqa: ANN201
 
 @bp.get("/account")
 @login_required
-def account():  # noqa: ANN201
+def account() -> ResponseReturnValue:
     return render_template("accounts/account.html", profile=service.ensure_profile(current_user))
 
 
 def _fill_profile_choices(form: ProfileForm, locale: str) -> None:
     form.country_code.choices = [("", _("— choose —")), *country_choices(locale)]
     groups = places.grouped_place_choices(locale)
-    form.home_place_id.choices = {"": [("", _("— choose —"))], **{
-        name: [(str(value), label) for value, label in options] for name, options in groups
-    }}
+    form.home_place_id.choices = {
+        "": [("", _("— choose —"))],
+        **{name: [(str(value), label) for value, label in options] for name, options in groups},
+    }
     form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
 @login_required
-def edit_profile():  # noqa: ANN201
+def edit_profile() -> ResponseReturnValue:
     profile = service.ensure_profile(current_user)
     form = ProfileForm(obj=profile)
     _fill_profile_choices(form, current_locale())
@@ -150,14 +157,15 @@ def edit_profile():  # noqa: ANN201
 
 @bp.route("/account/authority", methods=["GET", "POST"])
 @login_required
-def request_authority():  # noqa: ANN201
+def request_authority() -> ResponseReturnValue:
     if not can(current_user, "authority.request"):
         abort(403)
     form = AuthorityRequestForm()
     groups = places.grouped_place_choices(current_locale())
-    form.place_id.choices = {"": [("", _("— choose —"))], **{
-        name: [(str(value), label) for value, label in options] for name, options in groups
-    }}
+    form.place_id.choices = {
+        "": [("", _("— choose —"))],
+        **{name: [(str(value), label) for value, label in options] for name, options in groups},
+    }
     if form.validate_on_submit():
         try:
             service.request_authority(
@@ -178,20 +186,22 @@ def request_authority():  # noqa: ANN201
 
 @admin_bp.get("/users")
 @login_required
-def users():  # noqa: ANN201
+def users() -> ResponseReturnValue:
     if not can(current_user, "admin.manage_roles"):
         abort(403)
     page = request.args.get("page", 1, type=int)
     query = request.args.get("q", "")[:100]
     return render_template(
-        "admin/users.html", pagination=service.list_users(page=page, query=query), q=query,
+        "admin/users.html",
+        pagination=service.list_users(page=page, query=query),
+        q=query,
         role_form=RoleForm(),
     )
 
 
 @admin_bp.post("/users/<int:user_id>/role")
 @login_required
-def change_role(user_id: int):  # noqa: ANN201
+def change_role(user_id: int) -> ResponseReturnValue:
     target = service.get_user(user_id)
     if not can(current_user, "admin.manage_roles", target):
         abort(403)
@@ -202,8 +212,14 @@ def change_role(user_id: int):  # noqa: ANN201
         except DomainError as error:
             flash(str(error.message), "error")
         else:
-            flash(_("The role of %(name)s is now: %(role)s.", name=target.name,
-                    role=dict(form.role.choices)[target.role]), "success")
+            flash(
+                _(
+                    "The role of %(name)s is now: %(role)s.",
+                    name=target.name,
+                    role=dict(form.role.choices)[target.role],
+                ),
+                "success",
+            )
     else:
         flash(_("Choose one of the roles offered."), "error")
     return redirect(url_for("admin.users"))

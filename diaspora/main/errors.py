@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -16,12 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
-def _render(status: int, title: str, message: str):  # noqa: ANN202
+def _render(status: int, title: str, message: str) -> ResponseReturnValue:
     if _wants_json():
         return jsonify(error={"status": status, "message": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -29,47 +28,50 @@ def _render(status: int, title: str, message: str):  # noqa: ANN202
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # noqa: ANN202
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return _render(
             400,
             _("The form has expired"),
-            _("For your safety the form could not be sent. Go back, reload the page and try again."),
+            _(
+                "For your safety the form could not be sent. "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(PermissionDenied)
-    def permission_denied(error: PermissionDenied):  # noqa: ANN202
+    def permission_denied(error: PermissionDenied) -> ResponseReturnValue:
         return forbidden(error)
 
     @app.errorhandler(NotFound)
-    def domain_not_found(error: NotFound):  # noqa: ANN202
+    def domain_not_found(error: NotFound) -> ResponseReturnValue:
         return not_found(error)
 
     @app.errorhandler(403)
-    def forbidden(error: Exception):  # noqa: ANN202
+    def forbidden(error: Exception) -> ResponseReturnValue:
         return _render(403, _("Access denied"), _("You do not have permission to see this page."))
 
     @app.errorhandler(404)
-    def not_found(error: Exception):  # noqa: ANN202
+    def not_found(error: Exception) -> ResponseReturnValue:
         return _render(404, _("Page not found"), _("We could not find the page you asked for."))
 
     @app.errorhandler(405)
-    def method_not_allowed(error: Exception):  # noqa: ANN202
+    def method_not_allowed(error: Exception) -> ResponseReturnValue:
         return _render(405, _("Not allowed"), _("This page cannot be used this way."))
 
     @app.errorhandler(413)
-    def too_large(error: Exception):  # noqa: ANN202
+    def too_large(error: Exception) -> ResponseReturnValue:
         return _render(
             413, _("Too large"), _("What you sent is too large. Please send something smaller.")
         )
 
     @app.errorhandler(429)
-    def too_many(error: Exception):  # noqa: ANN202
+    def too_many(error: Exception) -> ResponseReturnValue:
         return _render(
             429, _("Too many attempts"), _("Too many attempts. Please wait a minute and try again.")
         )
 
     @app.errorhandler(500)
-    def server_error(error: Exception):  # noqa: ANN202
+    def server_error(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         return _render(
             500,
@@ -78,6 +80,9 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def other_http_error(error: HTTPException):  # noqa: ANN202
-        return _render(error.code or 400, _("Request not understood"),
-                       _("The request could not be understood."))
+    def other_http_error(error: HTTPException) -> ResponseReturnValue:
+        return _render(
+            error.code or 400,
+            _("Request not understood"),
+            _("The request could not be understood."),
+        )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from diaspora.extensions import db
@@ -9,19 +10,19 @@ bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     return render_template("main/index.html")
 
 
 @bp.get("/privacy")
-def privacy():  # noqa: ANN201
+def privacy() -> ResponseReturnValue:
     return render_template(
         "main/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"]
     )
 
 
 @bp.get("/healthz")
-def healthz():  # noqa: ANN201
+def healthz() -> ResponseReturnValue:
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001  (any database failure means "not healthy")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -27,11 +28,17 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 class CommunityForm(FlaskForm):
     district_id = SelectField(_l("District"), validators=[InputRequired(REQUIRED)])
-    name_ky = StringField(_l("Name in Kyrgyz"), validators=[Optional(), Length(max=120, message=TOO_LONG)])
-    name_ru = StringField(_l("Name in Russian"), validators=[Optional(), Length(max=120, message=TOO_LONG)])
-    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=120, message=TOO_LONG)])
+    name_ky = StringField(
+        _l("Name in Kyrgyz"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
+    )
+    name_ru = StringField(
+        _l("Name in Russian"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
+    )
+    name_en = StringField(
+        _l("Name in English"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
+    )
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.district_id.validate_choice = False
 
@@ -47,7 +54,7 @@ def _staff_only() -> None:
 
 @bp.get("/")
 @login_required
-def dashboard():  # noqa: ANN201
+def dashboard() -> ResponseReturnValue:
     _staff_only()
     return render_template(
         "moderation/dashboard.html", pending=accounts.pending_authorities(), form=ConfirmForm()
@@ -56,7 +63,7 @@ def dashboard():  # noqa: ANN201
 
 @bp.post("/authorities/<int:link_id>/<any(verify, reject):decision>")
 @login_required
-def decide_authority(link_id: int, decision: str):  # noqa: ANN201
+def decide_authority(link_id: int, decision: str) -> ResponseReturnValue:
     link = db.session.get(AuthorityPlace, link_id) or abort(404)
     if not can(current_user, "authority.verify", link):
         abort(403)
@@ -75,7 +82,7 @@ def decide_authority(link_id: int, decision: str):  # noqa: ANN201
 
 @bp.route("/places", methods=["GET", "POST"])
 @login_required
-def add_community():  # noqa: ANN201
+def add_community() -> ResponseReturnValue:
     if not can(current_user, "places.add_community"):
         abort(403)
     locale = current_locale()
@@ -101,7 +108,7 @@ def add_community():  # noqa: ANN201
 
 @bp.get("/audit")
 @login_required
-def audit_log():  # noqa: ANN201
+def audit_log() -> ResponseReturnValue:
     if not can(current_user, "audit.view"):
         abort(403)
     page = request.args.get("page", 1, type=int)

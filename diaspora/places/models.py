@@ -42,7 +42,7 @@ class Place(db.Model):
         return localized_text(self.name, locale)
 
     def full_name(self, locale: str) -> str:
-        """"Kochkor District, Naryn Region" — the place with its ancestors."""
+        """ "Kochkor District, Naryn Region" — the place with its ancestors."""
         parts = [self.display_name(locale)]
         node = self.parent
         while node is not None:

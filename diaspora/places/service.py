@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.moderation import audit
 from diaspora.places.models import Place
+
+if TYPE_CHECKING:
+    from diaspora.accounts.models import User
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.json"
 
@@ -105,7 +109,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "place"
 
 
-def add_community(actor, district: Place, names: dict[str, str]) -> Place:  # noqa: ANN001
+def add_community(actor: User, district: Place, names: dict[str, str]) -> Place:
     """A moderator adds a community (aiyl aimak, village, town) below a district."""
     require(actor, "places.add_community")
     if district is None or district.level != 2:
@@ -119,8 +123,16 @@ def add_community(actor, district: Place, names: dict[str, str]) -> Place:  # no
     while db.session.scalar(select(Place.id).where(Place.code == code)):
         n += 1
         code = f"{base}-{n}"
-    place = Place(code=code, kind="community", level=3, name=clean, parent_id=district.id,
-                  region_id=district.region_id, district_id=district.id, added_by_id=actor.id)
+    place = Place(
+        code=code,
+        kind="community",
+        level=3,
+        name=clean,
+        parent_id=district.id,
+        region_id=district.region_id,
+        district_id=district.id,
+        added_by_id=actor.id,
+    )
     db.session.add(place)
     db.session.flush()
     audit.record(actor, "place.add_community", place, after={"code": code, "name": clean})

@@ -15,20 +15,36 @@ def test_profile_form_saves_every_answer(app, client, make_user, here) -> None:
     page = client.get("/account/profile?lang=en").get_data(as_text=True)
     assert "Home community in Kyrgyzstan" in page
     assert "Naryn" in page  # the gazetteer is in the select, grouped by region
-    response = client.post("/account/profile", data={
-        "display_name": "  Aibek   Usonov ", "country_code": "KR", "city": "Ansan",
-        "home_place_id": str(here.id), "birth_band": "25_34", "gender": "undisclosed",
-        "occupation_sector": "manufacturing", "skills": "welding, Korean, welding",
-        "years_abroad": "4", "return_plan": "within_year", "remittances": "regularly",
-        "wants_to_invest": "y", "interest_sectors": ["water", "green_energy"], "locale": "ru",
-        "notify_news": "y",
-    })
+    response = client.post(
+        "/account/profile",
+        data={
+            "display_name": "  Aibek   Usonov ",
+            "country_code": "KR",
+            "city": "Ansan",
+            "home_place_id": str(here.id),
+            "birth_band": "25_34",
+            "gender": "undisclosed",
+            "occupation_sector": "manufacturing",
+            "skills": "welding, Korean, welding",
+            "years_abroad": "4",
+            "return_plan": "within_year",
+            "remittances": "regularly",
+            "wants_to_invest": "y",
+            "interest_sectors": ["water", "green_energy"],
+            "locale": "ru",
+            "notify_news": "y",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         saved = db.session.get(User, user.id)
         profile = saved.profile
         assert profile.display_name == "Aibek Usonov"
-        assert (profile.country_code, profile.city, profile.home_place_id) == ("KR", "Ansan", here.id)
+        assert (profile.country_code, profile.city, profile.home_place_id) == (
+            "KR",
+            "Ansan",
+            here.id,
+        )
         assert profile.skills == ["welding", "Korean"]
         assert profile.years_abroad == 4
         assert profile.interest_sectors == ["water", "green_energy"]
@@ -51,13 +67,21 @@ def test_home_place_and_country_are_required(client, make_user) -> None:
 def test_invalid_choices_get_translated_messages(client, make_user, here) -> None:
     login(client, make_user("member"))
     base = {"country_code": "RU", "home_place_id": str(here.id), "locale": "en"}
-    page = client.post("/account/profile?lang=en", data={**base, "country_code": "QQ"}).get_data(as_text=True)
+    page = client.post("/account/profile?lang=en", data={**base, "country_code": "QQ"}).get_data(
+        as_text=True
+    )
     assert "Choose a country from the list." in page
-    page = client.post("/account/profile?lang=en", data={**base, "home_place_id": "999999"}).get_data(as_text=True)
+    page = client.post(
+        "/account/profile?lang=en", data={**base, "home_place_id": "999999"}
+    ).get_data(as_text=True)
     assert "Choose your home place from the list." in page
-    page = client.post("/account/profile?lang=en", data={**base, "years_abroad": "200"}).get_data(as_text=True)
+    page = client.post("/account/profile?lang=en", data={**base, "years_abroad": "200"}).get_data(
+        as_text=True
+    )
     assert "between 0 and 80" in page
-    page = client.post("/account/profile?lang=en", data={**base, "years_abroad": "many"}).get_data(as_text=True)
+    page = client.post("/account/profile?lang=en", data={**base, "years_abroad": "many"}).get_data(
+        as_text=True
+    )
     assert 'value="many"' in page
     assert "Enter a whole number." in page
 
@@ -81,8 +105,9 @@ def test_account_page_asks_to_complete_profile(client, make_user) -> None:
 def test_authority_request_then_verification(app, client, make_user, here) -> None:
     applicant = make_user("member")
     login(client, applicant)
-    response = client.post("/account/authority", data={"organisation": "Kochkor aiyl okmotu",
-                                                       "place_id": str(here.id)})
+    response = client.post(
+        "/account/authority", data={"organisation": "Kochkor aiyl okmotu", "place_id": str(here.id)}
+    )
     assert response.status_code == 302
     assert "waiting for a moderator" in client.get("/account?lang=en").get_data(as_text=True)
     with app.app_context():
@@ -111,6 +136,8 @@ def test_authority_request_then_verification(app, client, make_user, here) -> No
 
 def test_authority_request_refuses_missing_place(client, make_user) -> None:
     login(client, make_user("member"))
-    page = client.post("/account/authority?lang=en", data={"organisation": "X"}).get_data(as_text=True)
+    page = client.post("/account/authority?lang=en", data={"organisation": "X"}).get_data(
+        as_text=True
+    )
     assert "This field is required." in page
     assert 'value="X"' in page

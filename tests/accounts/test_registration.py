@@ -13,8 +13,14 @@ from diaspora.extensions import db
 from tests.conftest import PASSWORD, make_test_config
 
 
-def register(client, email="aida@example.org", password=PASSWORD, confirm=None,  # noqa: ANN001, ANN201
-             accept=True, lang="en"):
+def register(
+    client,
+    email="aida@example.org",
+    password=PASSWORD,
+    confirm=None,  # noqa: ANN001, ANN201
+    accept=True,
+    lang="en",
+):
     data = {"email": email, "password": password, "confirm": confirm or password}
     if accept:
         data["accept_privacy"] = "y"
@@ -91,7 +97,9 @@ def test_registration_errors_are_translated(client) -> None:
 
 def test_login_logout_and_wrong_password(client, make_user) -> None:
     make_user("member", email="bakyt@example.org")
-    wrong = client.post("/login?lang=en", data={"email": "bakyt@example.org", "password": "nope-123456"})
+    wrong = client.post(
+        "/login?lang=en", data={"email": "bakyt@example.org", "password": "nope-123456"}
+    )
     assert "Wrong e-mail or password." in wrong.get_data(as_text=True)
     assert 'value="bakyt@example.org"' in wrong.get_data(as_text=True)
     ok = client.post("/login", data={"email": "bakyt@example.org", "password": PASSWORD})
@@ -119,16 +127,22 @@ def test_login_redirect_never_leaves_the_site(client, make_user) -> None:
 
 
 def _limited_app(database_url: str, storage: str):  # noqa: ANN202
-    return create_app(make_test_config(
-        database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
-        LOGIN_RATE_LIMIT="3 per minute",
-    ))
+    return create_app(
+        make_test_config(
+            database_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI=storage,
+            LOGIN_RATE_LIMIT="3 per minute",
+        )
+    )
 
 
 def test_login_is_rate_limited(database_url) -> None:
     client = _limited_app(database_url, "memory://").test_client()
     statuses = [
-        client.post("/login?lang=en", data={"email": "x@example.org", "password": "bad-12345678"}).status_code
+        client.post(
+            "/login?lang=en", data={"email": "x@example.org", "password": "bad-12345678"}
+        ).status_code
         for _ in range(4)
     ]
     assert statuses == [200, 200, 200, 429]

@@ -13,8 +13,9 @@ from tests.conftest import login
 
 def test_create_admin_command(app) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-admin", "--email", "Boss@Example.org",
-                                 "--password", "Strong-admin-2026"])
+    result = runner.invoke(
+        args=["create-admin", "--email", "Boss@Example.org", "--password", "Strong-admin-2026"]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         admin = db.session.scalar(sa.select(User).where(User.email == "boss@example.org"))
@@ -33,7 +34,11 @@ def test_admin_changes_role_and_it_is_audited(app, client, make_user) -> None:
     with app.app_context():
         assert db.session.get(User, member.id).role == "moderator"
         entry = db.session.scalar(sa.select(AuditEntry))
-        assert (entry.action, entry.actor_id, entry.object_id) == ("user.change_role", admin.id, member.id)
+        assert (entry.action, entry.actor_id, entry.object_id) == (
+            "user.change_role",
+            admin.id,
+            member.id,
+        )
         assert (entry.before, entry.after) == ({"role": "member"}, {"role": "moderator"})
     assert "user.change_role" in client.get("/moderation/audit").get_data(as_text=True)
 
@@ -62,12 +67,19 @@ def test_seed_demo_creates_every_role_once(app) -> None:
     second = runner.invoke(args=["seed-demo"])
     assert "nothing to do" in second.output
     with app.app_context():
-        roles = {u.email: u.role for u in db.session.scalars(sa.select(User).where(User.email.is_not(None)))}
+        roles = {
+            u.email: u.role
+            for u in db.session.scalars(sa.select(User).where(User.email.is_not(None)))
+        }
         for email, role, password, _name in DEMO_ACCOUNTS:
             assert roles[email] == role
-            assert db.session.scalar(sa.select(User).where(User.email == email)).check_password(password)
+            assert db.session.scalar(sa.select(User).where(User.email == email)).check_password(
+                password
+            )
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(DEMO_ACCOUNTS) + 5
-        authority = db.session.scalar(sa.select(User).where(User.email == "authority@demo.mekendesh.kg"))
+        authority = db.session.scalar(
+            sa.select(User).where(User.email == "authority@demo.mekendesh.kg")
+        )
         assert authority.authority_places and authority.authority_places[0].verified
 
 

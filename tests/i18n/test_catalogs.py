@@ -72,16 +72,35 @@ def test_plural_forms_are_right_for_the_language(locale: str) -> None:
 def test_catalogs_are_current_with_the_code(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2", "--no-location",
-         "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as handle:
         extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
     with (TRANSLATIONS / "messages.pot").open("rb") as handle:
         committed = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
-    assert extracted - committed == set(), "strings in the code missing from messages.pot: run `make translations`"
+    assert extracted - committed == set(), (
+        "strings in the code missing from messages.pot: run `make translations`"
+    )
     assert committed - extracted == set(), "stale strings in messages.pot: run `make translations`"
     for locale in LOCALES:
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in messages(load(locale))}
@@ -103,7 +122,9 @@ def test_translations_keep_placeholders_and_markup(locale: str) -> None:
             if not found <= expected or (len(source_texts) == 1 and found != expected):
                 problems.append(f"{message.id!r}: {sorted(found)} != {sorted(expected)}")
             tags = sorted(TAG.findall(translated))
-            if tags != source_tags and not (len(source_texts) > 1 and set(tags) <= set(source_tags)):
+            if tags != source_tags and not (
+                len(source_texts) > 1 and set(tags) <= set(source_tags)
+            ):
                 problems.append(f"{message.id!r}: markup {tags} != {source_tags}")
     assert not problems, f"{locale}: {problems[:10]}"
 

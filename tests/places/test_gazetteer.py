@@ -52,7 +52,9 @@ def test_loading_again_changes_nothing(ctx) -> None:
 
 def test_moderator_adds_a_community(ctx, make_user, here) -> None:
     moderator = make_user("moderator")
-    place = service.add_community(moderator, here, {"ky": "Жаңы-Айыл", "ru": "", "en": "Jangy-Aiyl"})
+    place = service.add_community(
+        moderator, here, {"ky": "Жаңы-Айыл", "ru": "", "en": "Jangy-Aiyl"}
+    )
     assert place.level == 3 and place.district_id == here.id and place.region_id == here.region_id
     assert place.full_name("en").endswith(here.parent.display_name("en"))
     with pytest.raises(PermissionDenied):
@@ -65,7 +67,9 @@ def test_moderator_adds_a_community(ctx, make_user, here) -> None:
 
 def test_add_community_page(client, make_user, here) -> None:
     login(client, make_user("moderator"))
-    response = client.post("/moderation/places?lang=en", data={"district_id": str(here.id), "name_en": "Test village"})
+    response = client.post(
+        "/moderation/places?lang=en", data={"district_id": str(here.id), "name_en": "Test village"}
+    )
     assert response.status_code == 302
     page = client.get("/moderation/places?lang=en").get_data(as_text=True)
     assert "Test village" in page
@@ -86,9 +90,20 @@ def test_country_names_come_from_cldr_with_local_usage() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "code"),
-    [("Германия", "DE"), ("germany", "DE"), ("Германия ", "DE"), ("Казакстан", "KZ"),
-     ("Россия", "RU"), ("Түркия", "TR"), ("Турция", "TR"), ("Южная Корея", "KR"), ("Киргизия", "KG"),
-     ("Польша", "PL"), ("xyz", None), ("", None)],
+    [
+        ("Германия", "DE"),
+        ("germany", "DE"),
+        ("Германия ", "DE"),
+        ("Казакстан", "KZ"),
+        ("Россия", "RU"),
+        ("Түркия", "TR"),
+        ("Турция", "TR"),
+        ("Южная Корея", "KR"),
+        ("Киргизия", "KG"),
+        ("Польша", "PL"),
+        ("xyz", None),
+        ("", None),
+    ],
 )
 def test_typed_country_is_matched_in_any_language(typed: str, code: str | None) -> None:
     assert match_country(typed) == code
