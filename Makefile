@@ -12,8 +12,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 .PHONY: run test setup translations compile-translations bot sender lint db-upgrade clean
 
 run: setup
-	@$(BIN)/flask bootstrap
-	@HOST=$(HOST) PORT=$(PORT) $(BIN)/flask bot-hint
+	@HOST=$(HOST) PORT=$(PORT) $(BIN)/flask bootstrap --announce
 	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
 
 test: setup

@@ -35,7 +35,8 @@ DEMO_CITIES = {"RU": ["Москва", "Санкт-Петербург", "Екат
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("bootstrap")
-    def bootstrap_command() -> None:
+    @click.option("--announce", is_flag=True, help="Say where the site is served, and the bot.")
+    def bootstrap_command(announce: bool) -> None:
         """Migrate the database, load the gazetteer, and add demo data the first time."""
         from flask_migrate import upgrade
 
@@ -50,16 +51,9 @@ def register_commands(app: Flask) -> None:
                 click.echo("Demo accounts created (see README, \"Demo accounts\").")
             stamp.parent.mkdir(parents=True, exist_ok=True)
             stamp.write_text("demo data loaded once; delete this file to allow it again\n")
+        if announce:
+            _say_how_to_start_the_bot(app)
 
-    @app.cli.command("bot-hint")
-    def bot_hint_command() -> None:
-        """Say whether and how the Telegram bot can be started."""
-        if app.config.get("TELEGRAM_BOT_TOKEN"):
-            click.echo("Telegram bot: run `make bot` in another terminal to start it.")
-        else:
-            click.echo("Telegram bot: not started (no TELEGRAM_BOT_TOKEN). Set "
-                       "TELEGRAM_BOT_TOKEN and run `make bot` in another terminal.")
-        click.echo(f"Serving Mekendesh on http://{_host_port()}")
 
     @app.cli.command("load-places")
     def load_places_command() -> None:
@@ -150,3 +144,14 @@ def _first_district(region_code: str) -> Place | None:
 
 def _host_port() -> str:
     return f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+
+
+def _say_how_to_start_the_bot(app: Flask) -> None:
+    if app.config.get("TELEGRAM_BOT_TOKEN"):
+        click.echo("Telegram bot: run `make bot` in another terminal to start it.")
+    else:
+        click.echo(
+            "Telegram bot: not started (no TELEGRAM_BOT_TOKEN). Set "
+            "TELEGRAM_BOT_TOKEN and run `make bot` in another terminal."
+        )
+    click.echo(f"Serving Mekendesh on http://{_host_port()}")
