@@ -634,7 +634,7 @@ def _conversation(typed: filters.BaseFilter, skip_handler: CallbackQueryHandler)
     return ConversationHandler(
         entry_points=[
             CommandHandler("start", start, filters=private_only()),
-            CallbackQueryHandler(edit_entry, pattern=r"^e:\w{1,20}$"),
+            CallbackQueryHandler(edit_entry, pattern=r"^e:(country|city|home|return|remit|sectors|menu)$"),
         ],
         states={
             LANGUAGE: [CallbackQueryHandler(choose_language, pattern=r"^lang:")],

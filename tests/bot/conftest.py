@@ -179,3 +179,45 @@ def new_chat(tg: BotApiDouble) -> Callable[..., Chat]:
         return Chat(tg, tg.make_user(next(_ids), first_name=first_name, language_code=language_code))
 
     return factory
+
+
+@pytest.fixture
+def registered_chat(app: Flask, new_chat: Callable[..., Chat]) -> Callable[..., Chat]:
+    """A chat whose member registered earlier (straight in the database)."""
+    import sqlalchemy as sa
+
+    from diaspora.accounts.models import Profile, User
+    from diaspora.extensions import db
+    from diaspora.models import utcnow
+    from diaspora.places.models import Place
+
+    def factory(locale: str = "en", **profile: Any) -> Chat:
+        chat = new_chat(language_code=locale)
+        with app.app_context():
+            home = db.session.scalar(sa.select(Place).where(Place.level == 2).order_by(Place.code))
+            user = User(telegram_chat_id=chat.id, locale=locale, privacy_version="2026-11",
+                        privacy_accepted_at=utcnow())
+            user.profile = Profile(country_code="RU", city="Москва", home_place_id=home.id,
+                                   **profile)
+            db.session.add(user)
+            db.session.commit()
+            db.session.remove()
+        return chat
+
+    return factory
+
+
+def chat_user(app: Flask, chat_id: int) -> Any:
+    """The account row of a chat (detached, with its profile loaded), or None."""
+    import sqlalchemy as sa
+
+    from diaspora.accounts.models import User
+    from diaspora.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.telegram_chat_id == chat_id))
+        if user is not None:
+            _ = user.profile
+            db.session.expunge_all()
+        db.session.remove()
+        return user
