@@ -94,6 +94,8 @@ async def start(application: Application, *, webhook_url: str | None = None,
                 secret_token: str | None = None, poll_timeout: int = 10) -> None:
     """Start without blocking (tests, embedding): polling, or a webhook when a URL is given."""
     await application.initialize()
+    if application.post_init:  # as run_polling()/run_webhook() do
+        await application.post_init(application)
     if webhook_url:
         await application.updater.start_webhook(
             listen=listen, port=port, url_path=url_path, webhook_url=webhook_url,
@@ -113,6 +115,8 @@ async def stop(application: Application) -> None:
     if application.running:
         await application.stop()
     await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
 
 
 __all__ = ["build_application", "start", "stop", "HANDLER_MODULES", "POST_INIT", "asyncio"]

@@ -175,7 +175,7 @@ _ids = iter(range(700_000_001, 800_000_000))
 
 @pytest.fixture
 def new_chat(tg: BotApiDouble) -> Callable[..., Chat]:
-    def factory(language_code: str | None = "ky", first_name: str = "Aibek") -> Chat:
+    def factory(language_code: str | None = "en", first_name: str = "Aibek") -> Chat:
         return Chat(tg, tg.make_user(next(_ids), first_name=first_name, language_code=language_code))
 
     return factory

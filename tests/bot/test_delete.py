@@ -1,0 +1,56 @@
+"""/delete erases a member's personal data after a confirmation."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from diaspora.accounts.models import BotState, Profile, User
+from diaspora.extensions import db
+from tests.bot.conftest import chat_user
+
+
+def test_delete_after_confirmation(app, bot, new_chat):
+    chat = new_chat(language_code="en")
+    chat.command("start")
+    chat.press("English", n=2)
+    chat.press_data("consent:yes", n=2)
+    chat.press_data("ct:TR", n=2)
+    chat.send("Istanbul", n=2)
+    user_id = chat_user(app, chat.id).id
+
+    chat.command("delete")
+    replies = chat.press("No, keep it", n=2)
+    assert "Nothing was erased" in replies[-1]["plain_text"]
+    assert chat_user(app, chat.id) is not None
+
+    chat.command("delete")
+    replies = chat.press("Yes, erase everything", n=2)
+    assert "erased" in replies[-1]["plain_text"]
+    assert chat_user(app, chat.id) is None
+    time.sleep(0.7)  # one persistence run
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user.deleted_at is not None and not user.active
+        assert user.telegram_chat_id is None and user.locale is None and user.email is None
+        assert user.privacy_accepted_at is None
+        assert db.session.get(Profile, user_id) is None
+        keys = db.session.scalars(sa.select(BotState.key)).all()
+        assert not any(str(chat.id) == k for k in keys)
+        db.session.remove()
+    assert "/start" in chat.command("profile")[0]["plain_text"]
+    # they can come back as a new member
+    replies = chat.command("start")
+    assert [b[0] for b in chat.buttons(replies[0])] == ["Кыргызча", "Русский", "English"]
+
+
+def test_decline_privacy_stores_nothing(app, bot, new_chat):
+    chat = new_chat(language_code="ru")
+    chat.command("start")
+    chat.press("Русский", n=2)
+    chat.press_data("consent:no", n=2)
+    assert chat_user(app, chat.id) is None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+        db.session.remove()
