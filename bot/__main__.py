@@ -15,10 +15,19 @@ from diaspora import create_app
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="The Mekendesh Telegram bot.")
-    parser.add_argument("--webhook", metavar="URL",
-                        help="public HTTPS URL Telegram posts updates to (default: long polling)")
-    parser.add_argument("--listen", default="0.0.0.0", help="address of the webhook server")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="The Mekendesh Telegram bot."
+    )
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="public HTTPS URL Telegram posts updates to (default: long polling)",
+    )
+    parser.add_argument(
+        "--listen",
+        default="0.0.0.0",  # noqa: S104 - a webhook server listens for Telegram
+        help="address of the webhook server",
+    )
     parser.add_argument("--port", type=int, default=8443, help="port of the webhook server")
     args = parser.parse_args(argv)
 
@@ -36,13 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     secret = flask_app.config.get("TELEGRAM_WEBHOOK_SECRET")
     if not secret:
         secret = secrets.token_urlsafe(32)
-        print("TELEGRAM_WEBHOOK_SECRET is not set: using a fresh random secret for this run "
-              "(Telegram is told it; set the variable to keep one across restarts).", flush=True)
+        print(
+            "TELEGRAM_WEBHOOK_SECRET is not set: using a fresh random secret for this run "
+            "(Telegram is told it; set the variable to keep one across restarts).",
+            flush=True,
+        )
     path = urlsplit(args.webhook).path.strip("/")
     print(f"Mekendesh bot: webhook {args.webhook} -> {args.listen}:{args.port}/{path}", flush=True)
-    application.run_webhook(listen=args.listen, port=args.port, url_path=path,
-                            webhook_url=args.webhook, secret_token=secret,
-                            allowed_updates=ALLOWED_UPDATES)
+    application.run_webhook(
+        listen=args.listen,
+        port=args.port,
+        url_path=path,
+        webhook_url=args.webhook,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 
 from flask import Flask
@@ -18,10 +19,19 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, Defaults
 
+from bot.concurrency import PerChatUpdateProcessor
 from bot.persistence import SQLPersistence
 from bot.runtime import FLASK_APP_KEY
 
 log = logging.getLogger("bot")
+
+try:  # noqa: SIM105
+    import sniffio  # noqa: F401
+except ImportError:
+    # httpcore tries `import sniffio` each time it makes a lock; without the package every
+    # try walks sys.path again (a third of the bot's CPU in the load check). Remember the
+    # miss once: Python then fails the import at once.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 HANDLER_MODULES: list[str] = [
     "bot.handlers.registration",
@@ -54,26 +64,35 @@ async def _post_shutdown(application: Application) -> None:
         await hook(application)
 
 
-def build_application(flask_app: Flask, *, token: str | None = None,
-                      base_url: str | None = None) -> Application:
+def build_application(
+    flask_app: Flask, *, token: str | None = None, base_url: str | None = None
+) -> Application:
     token = token or flask_app.config.get("TELEGRAM_BOT_TOKEN")
     if not token:
         raise MissingToken(
             "No Telegram bot token: set TELEGRAM_BOT_TOKEN (from @BotFather) and run "
             "`make bot` again."
         )
-    api = (base_url or flask_app.config.get("TELEGRAM_API_URL") or "https://api.telegram.org")
+    api = base_url or flask_app.config.get("TELEGRAM_API_URL") or "https://api.telegram.org"
     api = api.rstrip("/")
     interval = float(flask_app.config.get("BOT_PERSISTENCE_INTERVAL", 2.0))
+    # Updates handled at once (different chats; one chat's updates run in order) and HTTP
+    # connections to the Bot API. More is not faster: httpcore's pool bookkeeping grows with
+    # connections x waiting requests.
+    concurrency = int(flask_app.config.get("BOT_CONCURRENT_UPDATES", 64))
+    pool = int(flask_app.config.get("BOT_CONNECTION_POOL", 32))
     application = (
         Application.builder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .defaults(Defaults(parse_mode=ParseMode.HTML,
-                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(True)
-        .connection_pool_size(64)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        )
+        .concurrent_updates(PerChatUpdateProcessor(concurrency))
+        .connection_pool_size(pool)
         .pool_timeout(10)
         .persistence(SQLPersistence(flask_app, update_interval=interval))
         .post_init(_post_init)
@@ -89,17 +108,28 @@ def build_application(flask_app: Flask, *, token: str | None = None,
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
-async def start(application: Application, *, webhook_url: str | None = None,
-                listen: str = "127.0.0.1", port: int = 8443, url_path: str = "",
-                secret_token: str | None = None, poll_timeout: int = 10) -> None:
+async def start(
+    application: Application,
+    *,
+    webhook_url: str | None = None,
+    listen: str = "127.0.0.1",
+    port: int = 8443,
+    url_path: str = "",
+    secret_token: str | None = None,
+    poll_timeout: int = 10,
+) -> None:
     """Start without blocking (tests, embedding): polling, or a webhook when a URL is given."""
     await application.initialize()
     if application.post_init:  # as run_polling()/run_webhook() do
         await application.post_init(application)
     if webhook_url:
         await application.updater.start_webhook(
-            listen=listen, port=port, url_path=url_path, webhook_url=webhook_url,
-            secret_token=secret_token, allowed_updates=ALLOWED_UPDATES,
+            listen=listen,
+            port=port,
+            url_path=url_path,
+            webhook_url=webhook_url,
+            secret_token=secret_token,
+            allowed_updates=ALLOWED_UPDATES,
         )
     else:
         await application.bot.delete_webhook()

@@ -71,9 +71,7 @@ class SQLPersistence(BasePersistence):
         return None
 
     async def get_conversations(self, name: str) -> dict:
-        return {
-            tuple(json.loads(key)): data for key, data in await self._read(CONVERSATION + name)
-        }
+        return {tuple(json.loads(key)): data for key, data in await self._read(CONVERSATION + name)}
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -146,8 +144,7 @@ class SQLPersistence(BasePersistence):
         def erase() -> None:
             db.session.execute(
                 sa.delete(BotState).where(
-                    (BotState.key == str(chat_id))
-                    | BotState.key.like(f"[{chat_id},%")
+                    (BotState.key == str(chat_id)) | BotState.key.like(f"[{chat_id},%")
                 )
             )
             db.session.commit()

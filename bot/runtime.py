@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +25,8 @@ from diaspora.extensions import db as _db
 from diaspora.i18n import SUPPORTED_LOCALES, normalize_locale
 
 T = TypeVar("T")
+log = logging.getLogger("bot")
+SLOW_DB_CALL = 1.0  # seconds; slower calls are logged
 FLASK_APP_KEY = "flask_app"
 DEFAULT_LOCALE = "ky"
 MAX_MESSAGE = 4096
@@ -40,8 +44,28 @@ def flask_app(context: ContextTypes.DEFAULT_TYPE) -> Flask:
     return context.application.bot_data[FLASK_APP_KEY]
 
 
-async def db(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return await asyncio.to_thread(run_in_app_context, flask_app(context), fn, *args, **kwargs)
+async def db(
+    context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    queued = time.perf_counter()
+    started: list[float] = []
+
+    def timed() -> T:
+        started.append(time.perf_counter())
+        return run_in_app_context(flask_app(context), fn, *args, **kwargs)
+
+    try:
+        return await asyncio.to_thread(timed)
+    finally:
+        done = time.perf_counter()
+        if done - queued > SLOW_DB_CALL:
+            wait = (started[0] - queued) if started else done - queued
+            log.warning(
+                "slow database call %s: %.0f ms (%.0f ms waiting for a worker thread)",
+                getattr(fn, "__name__", fn),
+                (done - queued) * 1000,
+                wait * 1000,
+            )
 
 
 def render(app: Flask, locale: str, message: Any) -> str:

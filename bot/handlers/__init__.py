@@ -1,1 +1,4 @@
-"""One module per feature; each has `register(application)` (see bot.application.HANDLER_MODULES)."""
+"""One module per feature, each with `register(application)`.
+
+See bot.application.HANDLER_MODULES for the order.
+"""

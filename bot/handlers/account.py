@@ -44,7 +44,9 @@ def _link_code(chat_id: int) -> tuple[str, str]:
 
 
 async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    markup = keyboard([button(LANGUAGE_NAMES[code], f"setlang:{code}") for code in SUPPORTED_LOCALES])
+    markup = keyboard(
+        [button(LANGUAGE_NAMES[code], f"setlang:{code}") for code in SUPPORTED_LOCALES]
+    )
     await say(update, context, _l("Choose your language:"), markup)
 
 
@@ -66,12 +68,20 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await db(context, tg.set_broadcasts_paused, update.effective_chat.id, True)
     except NotFound:
-        await say(update, context, _l(
-            "You are not registered, so I send you nothing. Send /start to register."))
+        await say(
+            update,
+            context,
+            _l("You are not registered, so I send you nothing. Send /start to register."),
+        )
         return
-    await say(update, context, _l(
-        "Broadcasts are paused: I will not send you news or surveys. Send /start to turn "
-        "them on again."))
+    await say(
+        update,
+        context,
+        _l(
+            "Broadcasts are paused: I will not send you news or surveys. Send /start to turn "
+            "them on again."
+        ),
+    )
 
 
 # -- /delete -------------------------------------------------------------------------------------
@@ -82,11 +92,21 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(update, context, _l("There is no personal data of yours to erase."))
         return
     locale = lang(update, context)
-    markup = keyboard([button(t(context, locale, _l("Yes, erase everything")), "del:yes"),
-                       button(t(context, locale, _l("No, keep it")), "del:no")])
-    await say(update, context, _l(
-        "Erase your profile and everything that identifies you on Mekendesh? This cannot be "
-        "undone."), markup)
+    markup = keyboard(
+        [
+            button(t(context, locale, _l("Yes, erase everything")), "del:yes"),
+            button(t(context, locale, _l("No, keep it")), "del:no"),
+        ]
+    )
+    await say(
+        update,
+        context,
+        _l(
+            "Erase your profile and everything that identifies you on Mekendesh? This cannot be "
+            "undone."
+        ),
+        markup,
+    )
 
 
 async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,8 +130,15 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     persistence = context.application.persistence
     if persistence is not None and hasattr(persistence, "forget_chat"):
         await db(context, persistence.forget_chat, chat_id)
-    await send(update, context, h(context, locale, _l(
-        "Your personal data is erased. Goodbye! Send /start if you ever want to come back.")))
+    await send(
+        update,
+        context,
+        h(
+            context,
+            locale,
+            _l("Your personal data is erased. Goodbye! Send /start if you ever want to come back."),
+        ),
+    )
 
 
 # -- /link and /web ------------------------------------------------------------------------------
@@ -120,9 +147,15 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     code, url = await db(context, _link_code, update.effective_chat.id)
     locale = lang(update, context)
-    text = h(context, locale, _l(
-        "Your code: %(code)s. Log in on the website, open your account page and enter this "
-        "code there within 10 minutes. It works once.", code="{code}"))
+    text = h(
+        context,
+        locale,
+        _l(
+            "Your code: %(code)s. Log in on the website, open your account page and enter this "
+            "code there within 10 minutes. It works once.",
+            code="{code}",
+        ),
+    )
     text = text.replace("{code}", f"<code>{esc(code)}</code>")
     await send(update, context, f"{text}\n{esc(url)}")
 
@@ -134,9 +167,14 @@ async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(update, context, _l("You are not registered yet. Send /start to begin."))
         return
     locale = lang(update, context)
-    text = h(context, locale, _l(
-        "Open this link to log in to the website. It works once, within 10 minutes, and only "
-        "for you: do not share it."))
+    text = h(
+        context,
+        locale,
+        _l(
+            "Open this link to log in to the website. It works once, within 10 minutes, and only "
+            "for you: do not share it."
+        ),
+    )
     await send(update, context, f'{text}\n<a href="{esc(url)}">{esc(url)}</a>')
 
 

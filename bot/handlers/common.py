@@ -25,13 +25,21 @@ def keyboard(*button_rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([list(row) for row in button_rows if row])
 
 
-async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, html_text: str,
-               markup: InlineKeyboardMarkup | None = None) -> None:
+async def send(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    html_text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
     await context.bot.send_message(update.effective_chat.id, clip(html_text), reply_markup=markup)
 
 
-async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, message: object,
-              markup: InlineKeyboardMarkup | None = None) -> None:
+async def say(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: object,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
     """Send one catalog text (escaped) in the chat's language."""
     await send(update, context, h(context, lang(update, context), message), markup)
 
@@ -48,7 +56,9 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pass  # the query itself is too old to answer: nothing to do
 
 
-async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_html: str | None = None) -> None:
+async def ack(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, answer_html: str | None = None
+) -> None:
     """Answer a pressed button; with `answer_html`, keep the question and show the choice
     in place of the buttons (so old buttons cannot be pressed again)."""
     query = update.callback_query
@@ -59,7 +69,8 @@ async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_html: s
     if answer_html is not None and query.message is not None:
         question = query.message.text_html if getattr(query.message, "text", None) else ""
         try:
-            await query.edit_message_text(clip(f"{question}\n\n✅ <b>{answer_html}</b>"),
-                                          reply_markup=None)
+            await query.edit_message_text(
+                clip(f"{question}\n\n✅ <b>{answer_html}</b>"), reply_markup=None
+            )
         except BadRequest:
             pass  # e.g. "message is not modified": harmless

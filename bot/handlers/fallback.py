@@ -77,8 +77,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         locale = lang(update, context)
-        text = t(context, locale, _l(
-            "Sorry, something went wrong on our side. Please try again, or send /menu."))
+        text = t(
+            context,
+            locale,
+            _l("Sorry, something went wrong on our side. Please try again, or send /menu."),
+        )
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer()

@@ -43,23 +43,42 @@ COMMANDS = (
 
 
 def menu_markup(context: ContextTypes.DEFAULT_TYPE, locale: str):  # noqa: ANN201
-    return keyboard(*rows([button(t(context, locale, label), f"m:{key}")
-                           for key, label in MENU_ITEMS]))
+    return keyboard(
+        *rows([button(t(context, locale, label), f"m:{key}") for key, label in MENU_ITEMS])
+    )
 
 
-async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, intro: object = None) -> None:
+async def show_menu(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, intro: object = None
+) -> None:
     locale = lang(update, context)
     text = h(context, locale, intro if intro is not None else _l("What would you like to do?"))
     await send(update, context, text, menu_markup(context, locale))
 
 
 async def coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await say(update, context, _l("This part of Mekendesh is coming soon. We will tell you when it is ready."))
+    await say(
+        update,
+        context,
+        _l("This part of Mekendesh is coming soon. We will tell you when it is ready."),
+    )
 
 
 async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     locale = lang(update, context)
-    lines = [f"<b>{h(context, locale, _l('Mekendesh connects Kyrgyzstanis abroad with home: news in your language, surveys, and projects for your home community.'))}</b>", ""]
+    lines = [
+        "<b>"
+        + h(
+            context,
+            locale,
+            _l(
+                "Mekendesh connects Kyrgyzstanis abroad with home: news in your language, "
+                "surveys, and projects for your home community."
+            ),
+        )
+        + "</b>",
+        "",
+    ]
     lines += [f"/{name} — {h(context, locale, label)}" for name, label in COMMANDS]
     await send(update, context, "\n".join(lines), menu_markup(context, locale))
 
@@ -111,8 +130,9 @@ async def set_commands(application: Application) -> None:
     flask_app = application.bot_data["flask_app"]
     for code in (None, *SUPPORTED_LOCALES):
         locale = code or "ky"
-        commands = [BotCommand(name, render(flask_app, locale, label)[:256])
-                    for name, label in COMMANDS]
+        commands = [
+            BotCommand(name, render(flask_app, locale, label)[:256]) for name, label in COMMANDS
+        ]
         await application.bot.set_my_commands(commands, language_code=code)
 
 

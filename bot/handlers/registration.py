@@ -19,7 +19,6 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -29,9 +28,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.handlers.common import ack, button, keyboard, rows, say, send, stale
-from bot.handlers.menu import menu_markup, show_menu
+from bot.handlers.menu import show_menu
 from bot.runtime import db, esc, guess_locale, h, lang, t
 from diaspora.accounts import choices, service
 from diaspora.accounts import telegram as tg
@@ -52,8 +52,14 @@ SECTORS = "sectors"
 END = ConversationHandler.END
 
 STEPS = (COUNTRY, CITY, HOME, RETURN_PLAN, REMITTANCES, SECTORS)
-EDITABLE = {"country": COUNTRY, "city": CITY, "home": HOME, "return": RETURN_PLAN,
-            "remit": REMITTANCES, "sectors": SECTORS}
+EDITABLE = {
+    "country": COUNTRY,
+    "city": CITY,
+    "home": HOME,
+    "return": RETURN_PLAN,
+    "remit": REMITTANCES,
+    "sectors": SECTORS,
+}
 PAGE_SIZE = 8
 MAX_TYPED = 100
 # Callback prefixes this conversation owns; other buttons fall through to their handlers.
@@ -68,8 +74,12 @@ def _account(chat_id: int) -> dict | None:
     if user is None or user.privacy_accepted_at is None:
         return None
     profile = service.ensure_profile(user)
-    return {"locale": user.locale, "country": profile.country_code,
-            "home": profile.home_place_id, "sectors": list(profile.interest_sectors or [])}
+    return {
+        "locale": user.locale,
+        "country": profile.country_code,
+        "home": profile.home_place_id,
+        "sectors": list(profile.interest_sectors or []),
+    }
 
 
 def _save(chat_id: int, **changes: object) -> None:
@@ -95,8 +105,11 @@ def _choose_place(place_id: int, parent_id: int, locale: str) -> dict | None:
     place = places.get_place(place_id)
     if place is None or (place.parent_id or 0) != parent_id:
         return None
-    return {"id": place.id, "has_children": bool(places.children(place)),
-            "full_name": place.full_name(locale)}
+    return {
+        "id": place.id,
+        "has_children": bool(places.children(place)),
+        "full_name": place.full_name(locale),
+    }
 
 
 def _profile_html(chat_id: int, locale: str) -> str | None:
@@ -106,12 +119,16 @@ def _profile_html(chat_id: int, locale: str) -> str | None:
     p = service.ensure_profile(user)
     with force_locale(locale):
         dash = "—"
-        sectors = ", ".join(str(choices.INTEREST_SECTORS[c]) for c in p.interest_sectors or []
-                            if c in choices.INTEREST_SECTORS)
+        sectors = ", ".join(
+            str(choices.INTEREST_SECTORS[c])
+            for c in p.interest_sectors or []
+            if c in choices.INTEREST_SECTORS
+        )
         lines = [
             f"<b>{esc(_l('My profile'))}</b>",
             "",
-            f"{esc(_l('Country of residence'))}: {esc(country_name(p.country_code, locale) or dash)}",
+            f"{esc(_l('Country of residence'))}: "
+            f"{esc(country_name(p.country_code, locale) or dash)}",
             f"{esc(_l('City'))}: {esc(p.city or dash)}",
             f"{esc(_l('Home community in Kyrgyzstan'))}: "
             f"{esc(p.home_place.full_name(locale) if p.home_place else dash)}",
@@ -144,7 +161,9 @@ async def _require_registered(update: Update, context: ContextTypes.DEFAULT_TYPE
     return True
 
 
-async def _save_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes: object) -> bool:
+async def _save_or_explain(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, **changes: object
+) -> bool:
     try:
         await db(context, _save, update.effective_chat.id, **changes)
     except NotFound:
@@ -166,9 +185,14 @@ async def _advance(update: Update, context: ContextTypes.DEFAULT_TYPE, done: str
     if index + 1 < len(STEPS):
         return await ASK[STEPS[index + 1]](update, context)
     _forget(context)
-    await show_menu(update, context, _l(
-        "Thank you, you are registered! Your answers are in your profile (/profile). "
-        "Here is the main menu."))
+    await show_menu(
+        update,
+        context,
+        _l(
+            "Thank you, you are registered! Your answers are in your profile (/profile). "
+            "Here is the main menu."
+        ),
+    )
     return END
 
 
@@ -198,15 +222,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
             context.user_data["mode"] = "register"
             return await ask_home(update, context)
         _forget(context)
-        await show_menu(update, context, _l("Welcome back to Mekendesh! Broadcast messages are on."))
+        await show_menu(
+            update, context, _l("Welcome back to Mekendesh! Broadcast messages are on.")
+        )
         return END
     locale = lang(update, context) if "lang" in context.user_data else guess_locale(update)
     context.user_data["lang"] = locale
     context.user_data["mode"] = "register"
     context.user_data["step"] = LANGUAGE
-    text = h(context, locale, _l(
-        "Welcome to Mekendesh, the platform of Kyrgyzstanis abroad! News from home in your "
-        "language, surveys and projects for your home community. Choose your language:"))
+    text = h(
+        context,
+        locale,
+        _l(
+            "Welcome to Mekendesh, the platform of Kyrgyzstanis abroad! News from home in your "
+            "language, surveys and projects for your home community. Choose your language:"
+        ),
+    )
     markup = keyboard([button(LANGUAGE_NAMES[code], f"lang:{code}") for code in SUPPORTED_LOCALES])
     await send(update, context, text, markup)
     return LANGUAGE
@@ -227,15 +258,24 @@ async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     url = esc(current_app_url(context) + "/privacy")
     text = (
         f"<b>{h(context, locale, _l('Privacy'))}</b>\n"
-        + h(context, locale, _l(
-            "Mekendesh keeps the answers you give here (country, city, home community, plans) "
-            "to send you news and surveys that concern you and to count, without names, how "
-            "the diaspora lives. We never sell or publish your data; you can erase it at any "
-            "time with /delete."))
+        + h(
+            context,
+            locale,
+            _l(
+                "Mekendesh keeps the answers you give here (country, city, home community, plans) "
+                "to send you news and surveys that concern you and to count, without names, how "
+                "the diaspora lives. We never sell or publish your data; you can erase it at any "
+                "time with /delete."
+            ),
+        )
         + f'\n<a href="{url}">{h(context, locale, _l("Read the full privacy notice"))}</a>'
     )
-    markup = keyboard([button(t(context, locale, _l("I agree")), "consent:yes"),
-                       button(t(context, locale, _l("No, thanks")), "consent:no")])
+    markup = keyboard(
+        [
+            button(t(context, locale, _l("I agree")), "consent:yes"),
+            button(t(context, locale, _l("No, thanks")), "consent:no"),
+        ]
+    )
     context.user_data["step"] = CONSENT
     await send(update, context, text, markup)
     return CONSENT
@@ -251,17 +291,27 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     if answer == "no":
         await ack(update, context, h(context, locale, _l("No, thanks")))
         _forget(context)
-        await say(update, context, _l(
-            "All right: nothing about you is stored except this chat and your language. "
-            "Send /start whenever you change your mind."))
+        await say(
+            update,
+            context,
+            _l(
+                "All right: nothing about you is stored except this chat and your language. "
+                "Send /start whenever you change your mind."
+            ),
+        )
         return END
     if answer != "yes":
         await stale(update, context)
         return None
     await ack(update, context, h(context, locale, _l("I agree")))
     user = update.effective_user
-    await db(context, tg.accept_privacy_in_chat, update.effective_chat.id, locale,
-             user.language_code if user else None)
+    await db(
+        context,
+        tg.accept_privacy_in_chat,
+        update.effective_chat.id,
+        locale,
+        user.language_code if user else None,
+    )
     context.user_data["mode"] = "register"
     return await ask_country(update, context)
 
@@ -273,7 +323,9 @@ async def ask_country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     locale = lang(update, context)
     context.user_data["step"] = COUNTRY
     buttons = [button(country_name(code, locale), f"ct:{code}") for code in COMMON_DESTINATIONS]
-    markup = keyboard(*rows(buttons), [button(t(context, locale, _l("Another country")), "ct:other")])
+    markup = keyboard(
+        *rows(buttons), [button(t(context, locale, _l("Another country")), "ct:other")]
+    )
     await send(update, context, h(context, locale, _l("Which country do you live in now?")), markup)
     return COUNTRY
 
@@ -283,8 +335,14 @@ async def country_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     locale = lang(update, context)
     if code == "other":
         await ack(update, context, h(context, locale, _l("Another country")))
-        await say(update, context, _l(
-            "Type the name of the country, in Kyrgyz, Russian or English (for example: Германия)."))
+        await say(
+            update,
+            context,
+            _l(
+                "Type the name of the country, in Kyrgyz, Russian or English "
+                "(for example: Германия)."
+            ),
+        )
         return COUNTRY
     if not is_country(code):
         await stale(update, context)
@@ -301,9 +359,15 @@ async def country_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     locale = lang(update, context)
     if code is None:
         shown = text if len(text) <= 40 else text[:40] + "…"
-        await say(update, context, _l(
-            "I could not find a country called “%(name)s”. Try again, or press one of the "
-            "buttons above.", name=shown))
+        await say(
+            update,
+            context,
+            _l(
+                "I could not find a country called “%(name)s”. Try again, or press one of the "
+                "buttons above.",
+                name=shown,
+            ),
+        )
         return None
     if not await _save_or_explain(update, context, country_code=code):
         return None
@@ -317,18 +381,26 @@ async def country_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
 async def ask_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     locale = lang(update, context)
     context.user_data["step"] = CITY
-    await send(update, context, h(context, locale, _l("In which city? Type its name.")),
-               keyboard([_skip_button(context, locale)]))
+    await send(
+        update,
+        context,
+        h(context, locale, _l("In which city? Type its name.")),
+        keyboard([_skip_button(context, locale)]),
+    )
     return CITY
 
 
 async def city_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     text = " ".join((update.message.text or "").split())
     if len(text) > MAX_TYPED:
-        await say(update, context, _l("That is too long for a city name. Type just the name, please."))
+        await say(
+            update, context, _l("That is too long for a city name. Type just the name, please.")
+        )
         return None
     if not _has_letters(text):
-        await say(update, context, _l("Please type the name of the city in letters, or press Skip."))
+        await say(
+            update, context, _l("Please type the name of the city in letters, or press Skip.")
+        )
         return None
     if not await _save_or_explain(update, context, city=text):
         return None
@@ -339,8 +411,9 @@ async def city_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
 # -- home place ------------------------------------------------------------------------------
 
 
-async def _home_markup(context: ContextTypes.DEFAULT_TYPE, locale: str, parent_id: int,
-                       page: int) -> tuple[str, object]:
+async def _home_markup(
+    context: ContextTypes.DEFAULT_TYPE, locale: str, parent_id: int, page: int
+) -> tuple[str, object]:
     data = await db(context, _place_page, parent_id, locale)
     options = data["options"]
     pages = max(1, -(-len(options) // PAGE_SIZE))
@@ -362,8 +435,14 @@ async def _home_markup(context: ContextTypes.DEFAULT_TYPE, locale: str, parent_i
     elif data["level"] == 1:
         prompt = h(context, locale, _l("%(place)s: choose the district.", place=data["name"]))
     else:
-        prompt = h(context, locale, _l(
-            "%(place)s: choose your community (aiyl aimak or town), or Skip.", place=data["name"]))
+        prompt = h(
+            context,
+            locale,
+            _l(
+                "%(place)s: choose your community (aiyl aimak or town), or Skip.",
+                place=data["name"],
+            ),
+        )
     return prompt, markup
 
 
@@ -433,28 +512,48 @@ def _choose_place_self(place_id: int, locale: str) -> dict | None:
 # -- choices: return plans, remittances, sectors ---------------------------------------------
 
 
-async def _ask_choice(update: Update, context: ContextTypes.DEFAULT_TYPE, state: str,
-                      question: object, options: dict, prefix: str) -> object:
+async def _ask_choice(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    state: str,
+    question: object,
+    options: dict,
+    prefix: str,
+) -> object:
     locale = lang(update, context)
     context.user_data["step"] = state
-    buttons = [button(t(context, locale, label), f"{prefix}:{code}") for code, label in options.items()]
-    await send(update, context, h(context, locale, question),
-               keyboard(*rows(buttons, 1), [_skip_button(context, locale)]))
+    buttons = [
+        button(t(context, locale, label), f"{prefix}:{code}") for code, label in options.items()
+    ]
+    await send(
+        update,
+        context,
+        h(context, locale, question),
+        keyboard(*rows(buttons, 1), [_skip_button(context, locale)]),
+    )
     return state
 
 
 async def ask_return_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    return await _ask_choice(update, context, RETURN_PLAN,
-                             _l("Do you plan to return to Kyrgyzstan?"), choices.RETURN_PLANS, "rp")
+    return await _ask_choice(
+        update,
+        context,
+        RETURN_PLAN,
+        _l("Do you plan to return to Kyrgyzstan?"),
+        choices.RETURN_PLANS,
+        "rp",
+    )
 
 
 async def ask_remittances(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    return await _ask_choice(update, context, REMITTANCES,
-                             _l("Do you send money home?"), choices.REMITTANCES, "rm")
+    return await _ask_choice(
+        update, context, REMITTANCES, _l("Do you send money home?"), choices.REMITTANCES, "rm"
+    )
 
 
-async def _choice_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, state: str,
-                         field: str, options: dict) -> object:
+async def _choice_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: str, field: str, options: dict
+) -> object:
     code = update.callback_query.data.partition(":")[2]
     if code not in options:
         await stale(update, context)
@@ -478,8 +577,10 @@ def _sectors_markup(context: ContextTypes.DEFAULT_TYPE, locale: str, selected: l
         button(("✓ " if code in selected else "") + t(context, locale, label), f"sc:{code}")
         for code, label in choices.INTEREST_SECTORS.items()
     ]
-    return keyboard(*rows(buttons), [button("✅ " + t(context, locale, _l("Done")), "sc:done"),
-                                     _skip_button(context, locale)])
+    return keyboard(
+        *rows(buttons),
+        [button("✅ " + t(context, locale, _l("Done")), "sc:done"), _skip_button(context, locale)],
+    )
 
 
 async def ask_sectors(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -488,10 +589,19 @@ async def ask_sectors(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     if "sectors" not in context.user_data:
         account = await db(context, _account, update.effective_chat.id)
         context.user_data["sectors"] = list(account["sectors"]) if account else []
-    await send(update, context, h(context, locale, _l(
-        "Would you invest in your home community? Choose the sectors that interest you "
-        "(as many as you like), then press Done.")),
-        _sectors_markup(context, locale, context.user_data["sectors"]))
+    await send(
+        update,
+        context,
+        h(
+            context,
+            locale,
+            _l(
+                "Would you invest in your home community? Choose the sectors that interest you "
+                "(as many as you like), then press Done."
+            ),
+        ),
+        _sectors_markup(context, locale, context.user_data["sectors"]),
+    )
     return SECTORS
 
 
@@ -503,8 +613,9 @@ async def sectors(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     if code == "done":
         labels = ", ".join(t(context, locale, choices.INTEREST_SECTORS[c]) for c in selected)
         await ack(update, context, esc(labels) or "—")
-        if not await _save_or_explain(update, context, interest_sectors=selected,
-                                      wants_to_invest=bool(selected)):
+        if not await _save_or_explain(
+            update, context, interest_sectors=selected, wants_to_invest=bool(selected)
+        ):
             return None
         return await _advance(update, context, SECTORS)
     if code not in choices.INTEREST_SECTORS:
@@ -548,8 +659,11 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     if registering and await db(context, _account, update.effective_chat.id) is None:
         await say(update, context, _l("Stopped. Nothing was saved. Send /start to begin again."))
         return END
-    await show_menu(update, context, _l(
-        "Stopped. The answers you gave are saved; change them any time in /profile."))
+    await show_menu(
+        update,
+        context,
+        _l("Stopped. The answers you gave are saved; change them any time in /profile."),
+    )
     return END
 
 
@@ -630,19 +744,29 @@ def build_conversation() -> ConversationHandler:
         return _conversation(typed, skip_handler)
 
 
-def _conversation(typed: filters.BaseFilter, skip_handler: CallbackQueryHandler) -> ConversationHandler:
+def _conversation(
+    typed: filters.BaseFilter, skip_handler: CallbackQueryHandler
+) -> ConversationHandler:
     return ConversationHandler(
         entry_points=[
             CommandHandler("start", start, filters=private_only()),
-            CallbackQueryHandler(edit_entry, pattern=r"^e:(country|city|home|return|remit|sectors|menu)$"),
+            CallbackQueryHandler(
+                edit_entry, pattern=r"^e:(country|city|home|return|remit|sectors|menu)$"
+            ),
         ],
         states={
             LANGUAGE: [CallbackQueryHandler(choose_language, pattern=r"^lang:")],
             CONSENT: [CallbackQueryHandler(consent, pattern=r"^consent:")],
-            COUNTRY: [CallbackQueryHandler(country_button, pattern=r"^ct:"),
-                      MessageHandler(typed, country_typed)],
+            COUNTRY: [
+                CallbackQueryHandler(country_button, pattern=r"^ct:"),
+                MessageHandler(typed, country_typed),
+            ],
             CITY: [skip_handler, MessageHandler(typed, city_typed)],
-            HOME: [CallbackQueryHandler(home_button, pattern=r"^(pl:\d{1,9}|pp:\d{1,9}:\d{1,3}|hs|hb)$")],
+            HOME: [
+                CallbackQueryHandler(
+                    home_button, pattern=r"^(pl:\d{1,9}|pp:\d{1,9}:\d{1,3}|hs|hb)$"
+                )
+            ],
             RETURN_PLAN: [CallbackQueryHandler(return_plan, pattern=r"^rp:"), skip_handler],
             REMITTANCES: [CallbackQueryHandler(remittances, pattern=r"^rm:"), skip_handler],
             SECTORS: [CallbackQueryHandler(sectors, pattern=r"^sc:"), skip_handler],

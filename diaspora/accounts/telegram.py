@@ -225,8 +225,16 @@ def redeem_link_code(web_user: User, code: str) -> User:
 
 
 _MERGED_PROFILE_FIELDS = (
-    "display_name", "country_code", "city", "home_place_id", "birth_band", "gender",
-    "occupation_sector", "years_abroad", "return_plan", "remittances",
+    "display_name",
+    "country_code",
+    "city",
+    "home_place_id",
+    "birth_band",
+    "gender",
+    "occupation_sector",
+    "years_abroad",
+    "return_plan",
+    "remittances",
 )
 
 

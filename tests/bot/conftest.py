@@ -49,14 +49,20 @@ class BotRunner:
         self.thread = threading.Thread(target=run, name=f"bot-{self.mode}", daemon=True)
         self.thread.start()
         ready.wait()
-        self.application = build_application(self.flask_app, token=self.tg.token,
-                                              base_url=self.tg.url)
+        self.application = build_application(
+            self.flask_app, token=self.tg.token, base_url=self.tg.url
+        )
         kwargs: dict[str, Any] = {"poll_timeout": 1}
         if self.mode == "webhook":
             port = free_port()
             self.webhook_url = f"http://127.0.0.1:{port}/tg/hook"
-            kwargs.update(webhook_url=self.webhook_url, listen="127.0.0.1", port=port,
-                          url_path="tg/hook", secret_token=WEBHOOK_SECRET)
+            kwargs.update(
+                webhook_url=self.webhook_url,
+                listen="127.0.0.1",
+                port=port,
+                url_path="tg/hook",
+                secret_token=WEBHOOK_SECRET,
+            )
         self.call(start(self.application, **kwargs))
         return self
 
@@ -100,7 +106,9 @@ class Chat:
             if predicate(got):
                 return got
             if time.monotonic() > deadline:
-                raise AssertionError(f"bot did not answer as expected; got {[m['plain_text'] for m in got]}")
+                raise AssertionError(
+                    f"bot did not answer as expected; got {[m['plain_text'] for m in got]}"
+                )
             time.sleep(0.01)
 
     def settle(self, n: int = 1, quiet: float = 0.15) -> list[dict]:
@@ -131,8 +139,11 @@ class Chat:
     @staticmethod
     def buttons(message: dict) -> list[tuple[str, str]]:
         markup = message.get("reply_markup") or {}
-        return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", [])
-                for b in row]
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
 
     def press(self, label: str, n: int = 1, message: dict | None = None) -> list[dict]:
         message = message or self.last_with_buttons()
@@ -176,7 +187,9 @@ _ids = iter(range(700_000_001, 800_000_000))
 @pytest.fixture
 def new_chat(tg: BotApiDouble) -> Callable[..., Chat]:
     def factory(language_code: str | None = "en", first_name: str = "Aibek") -> Chat:
-        return Chat(tg, tg.make_user(next(_ids), first_name=first_name, language_code=language_code))
+        return Chat(
+            tg, tg.make_user(next(_ids), first_name=first_name, language_code=language_code)
+        )
 
     return factory
 
@@ -195,10 +208,15 @@ def registered_chat(app: Flask, new_chat: Callable[..., Chat]) -> Callable[..., 
         chat = new_chat(language_code=locale)
         with app.app_context():
             home = db.session.scalar(sa.select(Place).where(Place.level == 2).order_by(Place.code))
-            user = User(telegram_chat_id=chat.id, locale=locale, privacy_version="2026-11",
-                        privacy_accepted_at=utcnow())
-            user.profile = Profile(country_code="RU", city="Москва", home_place_id=home.id,
-                                   **profile)
+            user = User(
+                telegram_chat_id=chat.id,
+                locale=locale,
+                privacy_version="2026-11",
+                privacy_accepted_at=utcnow(),
+            )
+            user.profile = Profile(
+                country_code="RU", city="Москва", home_place_id=home.id, **profile
+            )
             db.session.add(user)
             db.session.commit()
             db.session.remove()

@@ -92,8 +92,18 @@ def test_stale_and_forged_buttons_get_polite_answer(bot, tg, new_chat, app):
     welcome = chat.last_with_buttons()
     chat.press("English", n=2)
     # the same language button again: the conversation has moved on
-    for data in ("lang:ky", "zz:forged", "pl:99999999", "ct:XX", "rp:later", "m:nope",
-                 "e:nothing", "del:maybe", "setlang:xx", "sc:gold"):
+    for data in (
+        "lang:ky",
+        "zz:forged",
+        "pl:99999999",
+        "ct:XX",
+        "rp:later",
+        "m:nope",
+        "e:nothing",
+        "del:maybe",
+        "setlang:xx",
+        "sc:gold",
+    ):
         chat._inject(lambda d=data: tg.press_button(chat.user, welcome["message"], d))
         deadline_answer = _wait_answer(tg, data)
         assert deadline_answer["answer"].get("text") == STALE, data
@@ -128,8 +138,13 @@ def test_forged_place_in_home_step(bot, new_chat, app):
 
 def test_errors_are_logged_and_answered_in_the_users_language(bot, tg, registered_chat, caplog):
     chat = registered_chat(locale="en")
-    tg.inject_error(400, "Bad Request: can't parse entities: Unsupported start tag", times=1,
-                    methods=["sendMessage"], chat_id=chat.id)
+    tg.inject_error(
+        400,
+        "Bad Request: can't parse entities: Unsupported start tag",
+        times=1,
+        methods=["sendMessage"],
+        chat_id=chat.id,
+    )
     with caplog.at_level(logging.ERROR, logger="bot"):
         replies = chat.command("help")
     assert "went wrong" in replies[-1]["plain_text"]

@@ -30,8 +30,7 @@ def test_link_code_joins_chat_to_web_account(app, bot, registered_chat, make_use
         db.session.remove()
 
     login(client, web_user)
-    page = client.post("/account/telegram/link", data={"code": code.lower()},
-                       follow_redirects=True)
+    page = client.post("/account/telegram/link", data={"code": code.lower()}, follow_redirects=True)
     assert page.status_code == 200
     linked = chat_user(app, chat.id)
     assert linked.id == web_user_id and linked.email == "aida@example.org"

@@ -9,15 +9,24 @@ def test_commands_registered_for_each_language(bot, tg):
     tg.wait_for_call("setMyCommands", lambda c: c.params.get("language_code") == "en")
     for code in ("", "ky", "ru", "en"):
         commands = [c["command"] for c in tg.commands(language_code=code)]
-        assert {"start", "help", "profile", "language", "stop", "delete", "link", "web"} <= set(commands)
+        assert {"start", "help", "profile", "language", "stop", "delete", "link", "web"} <= set(
+            commands
+        )
 
 
 def test_menu_items_and_coming_soon(bot, registered_chat):
     chat = registered_chat()
     menu = chat.command("menu")[0]
     labels = [label for label, _ in chat.buttons(menu)]
-    assert labels == ["News", "Surveys", "Projects", "Propose a project", "My profile", "Language",
-                      "Help"]
+    assert labels == [
+        "News",
+        "Surveys",
+        "Projects",
+        "Propose a project",
+        "My profile",
+        "Language",
+        "Help",
+    ]
     assert "coming soon" in chat.press("News", message=menu)[0]["plain_text"]
     assert "coming soon" in chat.press("Propose a project", message=menu)[0]["plain_text"]
     assert "/delete" in chat.press("Help", message=menu)[0]["plain_text"]

@@ -26,7 +26,9 @@ def test_smoke_start(bot, new_chat):
     assert [b[0] for b in chat.buttons(replies[-1])] == ["Кыргызча", "Русский", "English"]
 
 
-@pytest.mark.parametrize("language,code", [("Кыргызча", "ky"), ("Русский", "ru"), ("English", "en")])
+@pytest.mark.parametrize(
+    "language,code", [("Кыргызча", "ky"), ("Русский", "ru"), ("English", "en")]
+)
 def test_full_registration(app, bot, new_chat, language, code):
     chat = new_chat(language_code=None)
     chat.command("start")

@@ -17,8 +17,9 @@ def test_restart_mid_registration_continues(app, tg, bot, new_chat):
     again = BotRunner(app, tg, "polling").start()
     try:
         replies = chat.send("Алматы", n=2)
-        assert any(any(d.startswith("pl:") for _, d in chat.buttons(m)) for m in replies), \
-            [m["plain_text"] for m in replies]
+        assert any(any(d.startswith("pl:") for _, d in chat.buttons(m)) for m in replies), [
+            m["plain_text"] for m in replies
+        ]
         assert chat_user(app, chat.id).profile.city == "Алматы"
         # and the language chosen before the restart is still the chat's language
         assert chat_user(app, chat.id).locale == "ru"

@@ -21,10 +21,16 @@ def test_webhook_registration_and_secret(app, bot, tg, new_chat):
     deliveries = tg.wait_for_webhook_deliveries(4)
     assert all(d.secret_sent and d.status == 200 for d in deliveries)
 
-    forged = {"message": {"message_id": 1, "date": 0, "chat": {"id": chat.id, "type": "private"},
-                          "from": {"id": chat.id, "is_bot": False, "first_name": "X"},
-                          "text": "/delete", "entities": [{"type": "bot_command", "offset": 0,
-                                                          "length": 7}]}}
+    forged = {
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": chat.id, "type": "private"},
+            "from": {"id": chat.id, "is_bot": False, "first_name": "X"},
+            "text": "/delete",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+        }
+    }
     before = len(tg.calls)
     assert tg.post_raw_webhook(bot.webhook_url, forged)[0] == 403
     assert tg.post_raw_webhook(bot.webhook_url, forged, secret="wrong")[0] == 403
