@@ -223,3 +223,40 @@ def change_role(user_id: int) -> ResponseReturnValue:
     else:
         flash(_("Choose one of the roles offered."), "error")
     return redirect(url_for("admin.users"))
+
+
+# -- Telegram: joining a chat to this account, one-time login links from the bot ------------
+
+
+@bp.post("/account/telegram/link")
+@login_required
+@limiter.limit("10 per minute;30 per hour")
+def link_telegram() -> ResponseReturnValue:
+    from diaspora.accounts import telegram as telegram_accounts
+
+    try:
+        telegram_accounts.redeem_link_code(current_user, request.form.get("code", ""))
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Your Telegram chat is now joined to this account."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/login/telegram/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login_telegram(token: str) -> ResponseReturnValue:
+    """GET only shows a button (link previews and scanners must not use the link up)."""
+    from diaspora.accounts import telegram as telegram_accounts
+
+    if request.method == "POST":
+        try:
+            user = telegram_accounts.consume_login_token(token)
+        except DomainError as error:
+            flash(str(error.message), "error")
+            return render_template("accounts/link_telegram.html", valid=False), 410
+        login_user(user)
+        flash(_("Welcome! You are logged in through Telegram."), "success")
+        return redirect(url_for("accounts.account"))
+    valid = telegram_accounts.login_token_is_valid(token)
+    return render_template("accounts/link_telegram.html", valid=valid), (200 if valid else 410)
