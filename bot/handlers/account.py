@@ -5,7 +5,13 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+)
 
 from bot.handlers.common import ack, button, keyboard, say, send, stale
 from bot.handlers.menu import show_menu
@@ -178,6 +184,15 @@ async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(update, context, f'{text}\n<a href="{esc(url)}">{esc(url)}</a>')
 
 
+async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The member blocked the bot (or came back): the sender skips blocked chats."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    status = change.new_chat_member.status
+    await db(context, tg.set_chat_blocked, change.chat.id, status in ("kicked", "left"))
+
+
 async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_menu(update, context, _l("There is nothing to cancel."))
 
@@ -191,3 +206,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("link", link))
     application.add_handler(CommandHandler("web", web))
     application.add_handler(CommandHandler("cancel", cancel_outside))
+    application.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

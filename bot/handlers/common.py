@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import warnings
+
 from flask_babel import lazy_gettext as _l
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.runtime import clip, h, lang, t
 
 MAX_CALLBACK_BYTES = 64
+MAX_RETRY_WAIT = 5.0  # seconds a reply may wait for Telegram's flood control
 
 
 def button(text: str, data: str) -> InlineKeyboardButton:
@@ -31,7 +36,20 @@ async def send(
     html_text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    await context.bot.send_message(update.effective_chat.id, clip(html_text), reply_markup=markup)
+    chat_id = update.effective_chat.id
+    try:
+        await context.bot.send_message(chat_id, clip(html_text), reply_markup=markup)
+    except RetryAfter as flood:
+        # Telegram asks us to slow down: a short wait is better than a lost answer; a long
+        # one goes to the error handler (the member can simply ask again).
+        with warnings.catch_warnings():  # int today, timedelta in a later PTB: both work
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            delay = flood.retry_after
+        seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+        if seconds > MAX_RETRY_WAIT:
+            raise
+        await asyncio.sleep(seconds)
+        await context.bot.send_message(chat_id, clip(html_text), reply_markup=markup)
 
 
 async def say(

@@ -91,6 +91,15 @@ def set_broadcasts_paused(chat_id: int, paused: bool) -> User:
     return user
 
 
+def set_chat_blocked(chat_id: int, blocked: bool) -> None:
+    """Telegram told us the member blocked (or unblocked) the bot."""
+    user = find_chat_user(chat_id)
+    if user is None:
+        return
+    user.telegram_blocked_at = utcnow() if blocked else None
+    db.session.commit()
+
+
 # -- one-time codes and links ------------------------------------------------------------------
 
 

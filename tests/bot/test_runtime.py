@@ -1,0 +1,48 @@
+"""The process: no token, flood control, Telegram telling us a member blocked the bot."""
+
+from __future__ import annotations
+
+import time
+
+from bot.__main__ import main
+from tests.bot.conftest import chat_user
+
+
+def test_without_token_says_how_to_start(monkeypatch, capsys):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.setattr("config.Config.TELEGRAM_BOT_TOKEN", "")
+    assert main([]) == 2
+    assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_reply_waits_out_a_short_flood_control(bot, tg, registered_chat):
+    chat = registered_chat()
+    tg.rate_limit(retry_after=1, times=1, methods=["sendMessage"], chat_id=chat.id)
+    started = time.monotonic()
+    replies = chat.command("help")
+    assert "Mekendesh" in replies[0]["plain_text"]
+    assert time.monotonic() - started >= 0.9
+    assert any(c.status == 429 for c in tg.calls)
+
+
+def test_blocking_the_bot_is_recorded_and_cleared(app, bot, tg, registered_chat):
+    chat = registered_chat()
+    tg.block(chat.id, notify=True)
+    deadline = time.monotonic() + 5
+    while chat_user(app, chat.id).telegram_blocked_at is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    tg.unblock(chat.id)
+    assert "Welcome back" in chat.command("start")[-1]["plain_text"]
+    assert chat_user(app, chat.id).telegram_blocked_at is None
+
+
+def test_commands_in_the_middle_of_registration_keep_the_question(bot, new_chat, app):
+    chat = new_chat()
+    chat.command("start")
+    chat.press("English", n=2)
+    chat.press_data("consent:yes", n=2)
+    chat.press_data("ct:KZ", n=2)
+    assert "/delete" in chat.command("help")[0]["plain_text"]
+    chat.send("Астана", n=2)  # still the city question
+    assert chat_user(app, chat.id).profile.city == "Астана"
