@@ -50,6 +50,9 @@ log = logging.getLogger("bot.sender")
 
 MAX_RATE = 1000.0
 DEFAULT_RATE = 25.0
+CANCEL_CHECK_SECONDS = 1.0
+# Telegram allows about one message a second to a chat; a little margin absorbs jitter.
+CHAT_INTERVAL = 1.05
 
 
 class TokenBucket:
@@ -86,7 +89,7 @@ class TokenBucket:
 class ChatPacer:
     """Never more than one message a second to the same chat (per sender process)."""
 
-    def __init__(self, interval: float = 1.0) -> None:
+    def __init__(self, interval: float = CHAT_INTERVAL) -> None:
         self.interval = interval
         self.next_slot: dict[int, float] = {}
 
@@ -120,7 +123,7 @@ class Sender:
         lease_seconds: float | None = None,
         max_attempts: int | None = None,
         retry_base: float | None = None,
-        chat_interval: float = 1.0,
+        chat_interval: float = CHAT_INTERVAL,
         concurrency: int | None = None,
         owner: str | None = None,
         idle_interval: float = 0.5,
@@ -153,6 +156,7 @@ class Sender:
         self._blocked_chats: set[int] = set()
         self._cancelled: set[int] = set()
         self._in_flight = 0
+        self._stopping = False
 
     # -- database calls, each in a thread inside an app context -------------------------------
 
@@ -196,8 +200,8 @@ class Sender:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self._stopping = True
             self._outcome_event.set()
-            recorder.cancel()
             await asyncio.gather(recorder, return_exceptions=True)
             await self._flush()
 
@@ -261,14 +265,14 @@ class Sender:
     async def _process(self, job: worker.Job) -> worker.Outcome:
         if job.skip:
             return worker.Outcome(job.id, job.skip, job.attempts, job.user_id, job.reason)
-        if job.chat_id in self._blocked_chats:
-            return worker.Outcome(job.id, BLOCKED, job.attempts, job.user_id,
-                                  "member blocked the bot")
         rate_limited = 0
         while True:
+            await self.pacer.wait(job.chat_id)
+            if job.chat_id in self._blocked_chats:
+                return worker.Outcome(job.id, BLOCKED, job.attempts, job.user_id,
+                                      "member blocked the bot")
             if job.broadcast_id is not None and job.broadcast_id in self._cancelled:
                 return worker.Outcome(job.id, CANCELLED, job.attempts, job.user_id)
-            await self.pacer.wait(job.chat_id)
             await self.bucket.acquire()
             try:
                 await self.bot.send_message(
@@ -288,13 +292,14 @@ class Sender:
             except Forbidden as error:
                 self._blocked_chats.add(job.chat_id)
                 return worker.Outcome(job.id, BLOCKED, job.attempts + 1, job.user_id,
-                                      str(error))
+                                      f"{type(error).__name__}: {error}")
             except InvalidToken as error:
                 log.error("the bot token is refused: %s", error)
                 return self._retry_or_fail(job, str(error))
             except BadRequest as error:
                 self.failed += 1
-                return worker.Outcome(job.id, FAILED, job.attempts + 1, job.user_id, str(error))
+                return worker.Outcome(job.id, FAILED, job.attempts + 1, job.user_id,
+                                      f"{type(error).__name__}: {error}")
             except TelegramError as error:  # TimedOut, NetworkError, 5xx
                 return self._retry_or_fail(job, f"{type(error).__name__}: {error}")
             self.sent += 1
@@ -312,20 +317,25 @@ class Sender:
     # -- recording ------------------------------------------------------------------------------
 
     async def _record_loop(self) -> None:
-        last_lease = time.monotonic()
-        while True:
-            await self._outcome_event.wait()
+        last_lease = last_cancel_check = time.monotonic()
+        while not self._stopping:
+            waiter = asyncio.ensure_future(self._outcome_event.wait())
+            await asyncio.wait([waiter], timeout=0.5)
+            waiter.cancel()
             self._outcome_event.clear()
             await self._flush()
             now = time.monotonic()
-            if now - last_lease > self.lease_seconds / 3:
-                last_lease = now
-                await self._db(worker.extend_lease, self.owner, list(self._held),
-                               self.lease_seconds)
+            if now - last_cancel_check > CANCEL_CHECK_SECONDS:
+                # A cancelled broadcast stops within about a second, even for rows we hold.
+                last_cancel_check = now
                 broadcasts = {job.broadcast_id for job in list(self._queue._queue)  # noqa: SLF001
                               if job.broadcast_id is not None}
                 self._cancelled = await self._db(worker.cancelled_broadcasts, broadcasts)
                 self.pacer.prune()
+            if now - last_lease > self.lease_seconds / 3:
+                last_lease = now
+                await self._db(worker.extend_lease, self.owner, list(self._held),
+                               self.lease_seconds)
 
     async def _flush(self) -> None:
         if not self._outcomes:

@@ -2,7 +2,7 @@
 
 Revision ID: 0003_news
 Revises: 0002_telegram
-Create Date: 2026-11-27 21:56:34.269326
+Create Date: 2026-11-27 22:31:35.083907
 
 """
 from alembic import op
@@ -54,7 +54,7 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('publish_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('push_telegram', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('push_telegram', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('audience', sa.String(length=20), nullable=False),
     sa.Column('image_id', sa.Integer(), nullable=True),
     sa.Column('broadcast_id', sa.Integer(), nullable=True),
