@@ -80,7 +80,7 @@ def build_application(
     # connections to the Bot API. More is not faster: httpcore's pool bookkeeping grows with
     # connections x waiting requests.
     concurrency = int(flask_app.config.get("BOT_CONCURRENT_UPDATES", 64))
-    pool = int(flask_app.config.get("BOT_CONNECTION_POOL", 32))
+    pool = int(flask_app.config.get("BOT_CONNECTION_POOL", 8))
     application = (
         Application.builder()
         .token(token)
