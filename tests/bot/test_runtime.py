@@ -46,3 +46,14 @@ def test_commands_in_the_middle_of_registration_keep_the_question(bot, new_chat,
     assert "/delete" in chat.command("help")[0]["plain_text"]
     chat.send("Астана", n=2)  # still the city question
     assert chat_user(app, chat.id).profile.city == "Астана"
+
+
+def test_one_slow_chat_does_not_hold_the_others(bot, tg, registered_chat):
+    slow, quick = registered_chat(), registered_chat()
+    tg.rate_limit(retry_after=2, times=1, methods=["sendMessage"], chat_id=slow.id)
+    slow._inject(lambda: tg.send_command(slow.user, "help"))
+    time.sleep(0.3)  # the slow chat's answer is now waiting out Telegram's flood control
+    started = time.monotonic()
+    assert quick.command("help")
+    assert time.monotonic() - started < 1.5
+    assert slow.settle(1)  # and the slow one is answered too
