@@ -140,7 +140,10 @@ class Sender:
         self.max_attempts = int(max_attempts or config.get("DELIVERY_MAX_ATTEMPTS", 5))
         self.retry_base = float(retry_base if retry_base is not None
                                 else config.get("DELIVERY_RETRY_BASE_SECONDS", 5.0))
-        self.concurrency = concurrency or max(4, min(64, int(self.rate / 10)))
+        # Requests in flight at once: enough to cover Telegram's latency at the rate (about
+        # rate x 0.1 s), bounded so the HTTP pool stays cheap.
+        self.concurrency = int(concurrency or config.get("DELIVERY_CONCURRENCY")
+                               or max(8, min(64, int(self.rate / 10))))
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.idle_interval = idle_interval
         self.housekeeping = list(housekeeping)
@@ -366,6 +369,7 @@ async def run_sender(flask_app: Flask, *, bot: Bot | None = None,
     """Run a sender in the current event loop (inside the bot process, or alone)."""
     own_bot = bot is None
     sender_bot = bot or make_bot(flask_app, concurrency=options.get("concurrency") or 64)
+    options = {key: value for key, value in options.items() if value is not None}
     sender = Sender(flask_app, sender_bot, **options)
     if own_bot:
         await sender_bot.initialize()
@@ -385,10 +389,12 @@ def _housekeeping() -> list[Callable[[], Any]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.sender", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.sender",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=float, help="messages a second (TELEGRAM_SEND_RATE)")
     parser.add_argument("--batch", type=int, help="rows claimed at a time")
     parser.add_argument("--lease", type=float, help="seconds a claim is held")
+    parser.add_argument("--concurrency", type=int, help="requests in flight at once")
     parser.add_argument("--worker-id", help="a stable name: on restart, take back its leases")
     parser.add_argument("--until-idle", action="store_true", help="stop when nothing is left")
     parser.add_argument("--max-seconds", type=float, help="stop after this many seconds")
@@ -408,6 +414,7 @@ def main(argv: list[str] | None = None) -> None:
         await run_sender(app, stop_event=stop, until_idle=args.until_idle,
                          max_seconds=args.max_seconds, rate=args.rate, batch_size=args.batch,
                          lease_seconds=args.lease, owner=args.worker_id,
+                         concurrency=args.concurrency,
                          housekeeping=_housekeeping())
 
     asyncio.run(serve())

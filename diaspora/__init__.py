@@ -112,11 +112,15 @@ def configure_i18n(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from diaspora.accounts.views import admin_bp
     from diaspora.accounts.views import bp as accounts_bp
+    from diaspora.delivery.views import bp as delivery_bp
     from diaspora.main.views import bp as main_bp
     from diaspora.moderation.views import bp as moderation_bp
+    from diaspora.news.views import bp as news_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, moderation_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(news_bp)
+    app.register_blueprint(delivery_bp)
 
 
 def configure_templates(app: Flask) -> None:

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+
+from diaspora.forms import TOO_LONG, MultiCheckboxField
+from diaspora.news.models import COUNTRY, EVERYONE, HOME, RETURNING
+from diaspora.news.service import BODY_MAX, TITLE_MAX
+from diaspora.news.topics import TOPICS
+
+AUDIENCE_LABELS = {
+    EVERYONE: _l("Everyone"),
+    HOME: _l("People from chosen regions or districts"),
+    COUNTRY: _l("People living in chosen countries"),
+    RETURNING: _l("People who plan to return"),
+}
+
+
+_TITLE = [Optional(), Length(max=TITLE_MAX, message=TOO_LONG)]
+_BODY = [Optional(), Length(max=BODY_MAX, message=TOO_LONG)]
+
+
+class NewsForm(FlaskForm):
+    title_ky = StringField(_l("Title in Kyrgyz"), validators=_TITLE)
+    body_ky = TextAreaField(_l("Text in Kyrgyz (Markdown)"), validators=_BODY)
+    title_ru = StringField(_l("Title in Russian"), validators=_TITLE)
+    body_ru = TextAreaField(_l("Text in Russian (Markdown)"), validators=_BODY)
+    title_en = StringField(_l("Title in English"), validators=_TITLE)
+    body_en = TextAreaField(_l("Text in English (Markdown)"), validators=_BODY)
+    tags = MultiCheckboxField(_l("Topics"), choices=[(k, v) for k, v in TOPICS.items()])
+    place_id = SelectField(_l("Written for the place"), validators=[Optional()])
+    audience = RadioField(_l("Who is it for?"), default=EVERYONE,
+                          choices=[(k, v) for k, v in AUDIENCE_LABELS.items()])
+    place_ids = SelectMultipleField(_l("Regions or districts"), validators=[Optional()])
+    countries = SelectMultipleField(_l("Countries"), validators=[Optional()])
+    push_telegram = BooleanField(_l("Send it to the audience through Telegram when published"))
+    image = FileField(_l("Image (JPEG, PNG, WebP or GIF, at most 5 MB)"))
+    remove_image = BooleanField(_l("Remove the image"))
+    publish_at = DateTimeLocalField(_l("Publish at (leave empty to publish now)"),
+                                    validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        for field in (self.place_id, self.place_ids, self.countries):
+            field.validate_choice = False
