@@ -37,11 +37,22 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.registration",
     "bot.handlers.account",
     "bot.handlers.menu",
+    "bot.handlers.news",
     "bot.handlers.fallback",  # keep last: it answers whatever nobody else took
 ]
 Hook = Callable[[Application], Awaitable[None]]
 POST_INIT: list[Hook] = []
 POST_SHUTDOWN: list[Hook] = []
+
+
+def _sender_hooks() -> None:
+    from bot.sender import start_in_bot, stop_in_bot  # the outbox sender (issue 4)
+
+    POST_INIT.append(start_in_bot)
+    POST_SHUTDOWN.append(stop_in_bot)
+
+
+_sender_hooks()
 
 
 class MissingToken(RuntimeError):

@@ -29,10 +29,11 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +48,14 @@ from diaspora.delivery.models import BLOCKED, CANCELLED, FAILED, QUEUED, SENT
 from diaspora.models import utcnow
 
 log = logging.getLogger("bot.sender")
+
+if "sniffio" not in sys.modules:
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        # httpcore tries `import sniffio` for every lock it makes; remember the miss once
+        # (as bot/application.py does) instead of searching sys.path per message.
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 MAX_RATE = 1000.0
 DEFAULT_RATE = 25.0
@@ -87,23 +96,33 @@ class TokenBucket:
 
 
 class ChatPacer:
-    """Never more than one message a second to the same chat (per sender process)."""
+    """Never more than one message a second to the same chat (per sender process): sends to
+    one chat take turns, each waiting `interval` after the previous one was answered."""
 
     def __init__(self, interval: float = CHAT_INTERVAL) -> None:
         self.interval = interval
-        self.next_slot: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.locks: dict[int, asyncio.Lock] = {}
 
-    async def wait(self, chat_id: int) -> None:
-        now = time.monotonic()
-        slot = max(now, self.next_slot.get(chat_id, 0.0))
-        self.next_slot[chat_id] = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self.locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            wait = self.last.get(chat_id, -1e9) + self.interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self.last[chat_id] = time.monotonic()
 
     def prune(self) -> None:
-        now = time.monotonic()
-        for chat_id in [c for c, t in self.next_slot.items() if t < now]:
-            del self.next_slot[chat_id]
+        horizon = time.monotonic() - self.interval
+        for chat_id in [c for c, t in self.last.items() if t < horizon]:
+            lock = self.locks.get(chat_id)
+            if lock is None or not lock.locked():
+                self.last.pop(chat_id, None)
+                self.locks.pop(chat_id, None)
 
 
 def _seconds(value: Any) -> float:
@@ -270,43 +289,43 @@ class Sender:
             return worker.Outcome(job.id, job.skip, job.attempts, job.user_id, job.reason)
         rate_limited = 0
         while True:
-            await self.pacer.wait(job.chat_id)
-            if job.chat_id in self._blocked_chats:
-                return worker.Outcome(job.id, BLOCKED, job.attempts, job.user_id,
-                                      "member blocked the bot")
-            if job.broadcast_id is not None and job.broadcast_id in self._cancelled:
-                return worker.Outcome(job.id, CANCELLED, job.attempts, job.user_id)
-            await self.bucket.acquire()
-            try:
-                await self.bot.send_message(
-                    chat_id=job.chat_id, text=job.text, parse_mode=ParseMode.HTML,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
-            except RetryAfter as error:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    wait = _seconds(error.retry_after)
-                log.warning("Telegram asks to wait %.1f s (429)", wait)
-                self.bucket.pause(wait)
-                rate_limited += 1
-                if rate_limited > 10:
-                    return self._retry_or_fail(job, str(error), count=False)
-                continue
-            except Forbidden as error:
-                self._blocked_chats.add(job.chat_id)
-                return worker.Outcome(job.id, BLOCKED, job.attempts + 1, job.user_id,
-                                      f"{type(error).__name__}: {error}")
-            except InvalidToken as error:
-                log.error("the bot token is refused: %s", error)
-                return self._retry_or_fail(job, str(error))
-            except BadRequest as error:
-                self.failed += 1
-                return worker.Outcome(job.id, FAILED, job.attempts + 1, job.user_id,
-                                      f"{type(error).__name__}: {error}")
-            except TelegramError as error:  # TimedOut, NetworkError, 5xx
-                return self._retry_or_fail(job, f"{type(error).__name__}: {error}")
-            self.sent += 1
-            return worker.Outcome(job.id, SENT, job.attempts + 1, job.user_id)
+            async with self.pacer.turn(job.chat_id):
+                if job.chat_id in self._blocked_chats:
+                    return worker.Outcome(job.id, BLOCKED, job.attempts, job.user_id,
+                                          "member blocked the bot")
+                if job.broadcast_id is not None and job.broadcast_id in self._cancelled:
+                    return worker.Outcome(job.id, CANCELLED, job.attempts, job.user_id)
+                await self.bucket.acquire()
+                try:
+                    await self.bot.send_message(
+                        chat_id=job.chat_id, text=job.text, parse_mode=ParseMode.HTML,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except RetryAfter as error:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        wait = _seconds(error.retry_after)
+                    log.warning("Telegram asks to wait %.1f s (429)", wait)
+                    self.bucket.pause(wait)
+                    rate_limited += 1
+                    if rate_limited > 10:
+                        return self._retry_or_fail(job, str(error), count=False)
+                    continue
+                except Forbidden as error:
+                    self._blocked_chats.add(job.chat_id)
+                    return worker.Outcome(job.id, BLOCKED, job.attempts + 1, job.user_id,
+                                          f"{type(error).__name__}: {error}")
+                except InvalidToken as error:
+                    log.error("the bot token is refused: %s", error)
+                    return self._retry_or_fail(job, str(error))
+                except BadRequest as error:
+                    self.failed += 1
+                    return worker.Outcome(job.id, FAILED, job.attempts + 1, job.user_id,
+                                          f"{type(error).__name__}: {error}")
+                except TelegramError as error:  # TimedOut, NetworkError, 5xx
+                    return self._retry_or_fail(job, f"{type(error).__name__}: {error}")
+                self.sent += 1
+                return worker.Outcome(job.id, SENT, job.attempts + 1, job.user_id)
 
     def _retry_or_fail(self, job: worker.Job, error: str, *, count: bool = True) -> worker.Outcome:
         attempts = job.attempts + (1 if count else 0)
@@ -380,6 +399,41 @@ async def run_sender(flask_app: Flask, *, bot: Bot | None = None,
             await sender_bot.shutdown()
     log.info("sender %s stopped: %d sent, %d failed", sender.owner, sender.sent, sender.failed)
     return sender
+
+
+# -- inside the bot process -------------------------------------------------------------------
+
+_IN_BOT: dict[str, Any] = {}
+
+
+def _enabled(flask_app: Flask) -> bool:
+    default = "0" if flask_app.testing else "1"
+    value = flask_app.config.get("BOT_RUN_SENDER", os.environ.get("BOT_RUN_SENDER", default))
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+async def start_in_bot(application: Any) -> None:
+    """POST_INIT hook of the bot: run a sender beside the handlers (BOT_RUN_SENDER=0 turns
+    it off, e.g. when senders run as their own processes). It has its own HTTP pool, so a
+    broadcast never queues the bot's replies."""
+    from bot.runtime import FLASK_APP_KEY
+
+    flask_app = application.bot_data[FLASK_APP_KEY]
+    if not _enabled(flask_app) or "task" in _IN_BOT:
+        return
+    stop = asyncio.Event()
+    _IN_BOT["stop"] = stop
+    _IN_BOT["task"] = asyncio.create_task(
+        run_sender(flask_app, stop_event=stop, housekeeping=_housekeeping())
+    )
+
+
+async def stop_in_bot(application: Any) -> None:
+    stop, task = _IN_BOT.pop("stop", None), _IN_BOT.pop("task", None)
+    if stop is not None and task is not None:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, timeout=30)
 
 
 def _housekeeping() -> list[Callable[[], Any]]:

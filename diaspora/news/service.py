@@ -222,7 +222,7 @@ def publish_due_posts() -> int:
     `flask news publish-due`)."""
     due = db.session.scalars(
         select(NewsPost).where(NewsPost.status == SCHEDULED, NewsPost.publish_at <= utcnow())
-        .order_by(NewsPost.publish_at).with_for_update(skip_locked=True)
+        .order_by(NewsPost.publish_at).with_for_update(skip_locked=True, of=NewsPost)
     ).all()
     for post in due:
         _publish_now(post.author, post)

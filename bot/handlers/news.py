@@ -1,0 +1,86 @@
+"""The bot's "News": the latest posts meant for the member, five at a time, with "More"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.handlers.common import button, keyboard, say, send, stale
+from bot.runtime import db, esc, h, lang, t
+from diaspora.accounts import telegram as tg
+from diaspora.delivery.messages import shorten
+from diaspora.i18n import localized
+from diaspora.news import service as news
+from diaspora.news.rendering import summary
+
+PAGE = news.BOT_PAGE
+MAX_OFFSET = 500  # "More" stops somewhere: older news is on the website
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    summary: str
+    url: str
+    exact: bool
+
+
+def _latest(chat_id: int, offset: int, locale: str) -> tuple[list[Item], bool]:
+    user = tg.find_chat_user(chat_id)
+    posts, more = news.relevant_posts(user, offset, PAGE)
+    site = current_app.config["SITE_URL"]
+    items = []
+    for post in posts:
+        title = localized(post.title, locale)
+        body = localized(post.body, locale)
+        items.append(Item(shorten(title.text, 200), summary(body.text, 280),
+                          f"{site}/news/{post.id}?lang={locale}", title.exact))
+    return items, more and offset + PAGE < MAX_OFFSET
+
+
+async def show_news(update: Update, context: ContextTypes.DEFAULT_TYPE, offset: int = 0) -> None:
+    locale = lang(update, context)
+    items, more = await db(context, _latest, update.effective_chat.id, offset, locale)
+    if not items:
+        await say(update, context, _l("There is no news for you yet.") if offset == 0
+                  else _l("That was all the news."))
+        return
+    read = h(context, locale, _l("Read the full post"))
+    other_language = h(context, locale, _l("(not available in your language)"))
+    for index, item in enumerate(items):
+        parts = [f"<b>{esc(item.title)}</b>"]
+        if not item.exact:
+            parts[0] += f" <i>{other_language}</i>"
+        if item.summary:
+            parts.append(esc(item.summary))
+        parts.append(f'<a href="{esc(item.url)}">{read}</a>')
+        markup = None
+        if more and index == len(items) - 1:
+            markup = keyboard([button(t(context, locale, _l("More news")),
+                                      f"nw:{offset + PAGE}")])
+        await send(update, context, "\n\n".join(parts), markup)
+
+
+async def news_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await show_news(update, context)
+
+
+async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    data = update.callback_query.data.partition(":")[2]
+    if not data.isdigit() or int(data) > MAX_OFFSET:
+        await stale(update, context)
+        return
+    await update.callback_query.answer()
+    await show_news(update, context, int(data))
+
+
+def register(application: Application) -> None:
+    from bot.handlers import menu
+
+    menu.MENU_ACTIONS["news"] = news_command
+    application.add_handler(CommandHandler("news", news_command))
+    application.add_handler(CallbackQueryHandler(more_button, pattern=r"^nw:"))
