@@ -86,6 +86,13 @@ def register_commands(app: Flask) -> None:
         seed_demo(members)
         click.echo(f"Demo data created: {len(DEMO_ACCOUNTS)} accounts and {members} members.")
 
+    @app.cli.command("news-publish-due")
+    def news_publish_due_command() -> None:
+        """Publish the scheduled news posts whose time has come (the sender does it too)."""
+        from diaspora.news.service import publish_due_posts
+
+        click.echo(f"{publish_due_posts()} scheduled post(s) published.")
+
 
 def _place(code: str) -> Place | None:
     return db.session.scalar(select(Place).where(Place.code == code))
@@ -131,6 +138,38 @@ def seed_demo(extra_members: int = 40) -> None:
         )
         db.session.add(user)
     db.session.commit()
+    _seed_demo_news()
+
+
+def _seed_demo_news() -> None:
+    """Two published posts (one programme-wide, one from the demo authority), one draft."""
+    from diaspora.news import service as news
+
+    moderator = accounts.find_by_email(DEMO_ACCOUNTS[1][0])
+    authority = accounts.find_by_email(DEMO_ACCOUNTS[2][0])
+    if moderator is None:
+        return
+    post = news.save_post(moderator, tags=["migration", "official"], title={
+        "ky": "Чет өлкөдөгү мекендештер үчүн жаңы платформа",
+        "ru": "Новая платформа для соотечественников за рубежом",
+        "en": "A new platform for compatriots abroad",
+    }, body={
+        "ky": "**Мекендеш** — жаңылыктар, сурамжылоолор жана айылыңыздын долбоорлору.",
+        "ru": "**Мекендеш** — новости, опросы и проекты вашего родного села.",
+        "en": "**Mekendesh** brings news, surveys and projects of your home community.",
+    })
+    news.publish(moderator, post)
+    if authority is not None and any(link.verified for link in authority.authority_places):
+        local = news.save_post(authority, audience="home", tags=["community"], title={
+            "ky": "Айылда жаңы мектеп курулууда",
+            "ru": "В селе строится новая школа",
+        }, body={
+            "ky": "Курулуш жазда башталды. Колдоо көрсөткүңүз келсе, биз менен байланышыңыз.",
+            "ru": "Стройка началась весной. Если хотите помочь, свяжитесь с нами.",
+        })
+        news.publish(authority, local)
+    news.save_post(moderator, title={"en": "Draft: survey results"},
+                   body={"en": "To be written."})
 
 
 def _first_district(region_code: str) -> Place | None:
