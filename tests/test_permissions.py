@@ -63,6 +63,11 @@ ROUTES: dict[str, list[Route]] = {
     "accounts.request_authority": [
         Route("GET", "/account/authority", answers(200, anonymous=LOGIN, moderator=403, admin=403))
     ],
+    "accounts.link_telegram": [
+        Route("POST", "/account/telegram/link", answers(302, anonymous=LOGIN), {"code": "x"})
+    ],
+    # A used, expired or unknown login link is gone for everyone.
+    "accounts.login_telegram": [Route("GET", "/login/telegram/not-a-token", answers(410))],
     "admin.users": [Route("GET", "/admin/users", ADMINS)],
     "admin.change_role": [
         Route(
