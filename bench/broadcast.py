@@ -76,25 +76,27 @@ def enqueue(app) -> tuple[float, int]:  # noqa: ANN001
 
 
 def send_window(database_url: str, tg: BotApiDouble, rate: float, seconds: float,
-                concurrency: int) -> dict:
-    """Run `python -m bot.sender` for `seconds`; measure its rate (after a 2 s warm-up) and
-    its peak resident memory."""
+                concurrency: int, senders: int = 1) -> dict:
+    """Run `senders` processes of `python -m bot.sender` (each rate / senders) for `seconds`;
+    measure the rate the double received (after a 2 s warm-up) and each sender's peak
+    resident memory."""
     tg.clear()
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": tg.token,
-           "TELEGRAM_API_URL": tg.url, "TELEGRAM_SEND_RATE": str(rate)}
-    process = subprocess.Popen(
+           "TELEGRAM_API_URL": tg.url, "TELEGRAM_SEND_RATE": str(rate / senders)}
+    processes = [subprocess.Popen(
         [sys.executable, "-m", "bot.sender", "--max-seconds", str(seconds),
          "--concurrency", str(concurrency)], cwd=ROOT, env=env,
-    )
+    ) for _ in range(senders)]
     peak_kb = 0
-    while process.poll() is None:
-        try:
-            status = Path(f"/proc/{process.pid}/status").read_text()
+    while any(process.poll() is None for process in processes):
+        for process in processes:
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+            except OSError:
+                continue
             for line in status.splitlines():
                 if line.startswith("VmHWM:"):
                     peak_kb = max(peak_kb, int(line.split()[1]))
-        except OSError:
-            pass
         time.sleep(0.2)
     times = sorted(t for chat in tg.sends_per_chat.values() for t in chat)
     if len(times) < 2:
@@ -115,6 +117,8 @@ def main() -> None:
     parser.add_argument("--slow-rate", type=float, default=25.0)
     parser.add_argument("--slow-seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--senders", type=int, default=1,
+                        help="sender processes sharing the outbox (each gets rate / senders)")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL")
     if not database_url or not database_url.startswith("postgres"):
@@ -127,8 +131,10 @@ def main() -> None:
     print(f"enqueue (one INSERT ... SELECT): {total:,} rows in {seconds:.1f} s "
           f"({total / seconds:,.0f} rows/s)")
     with BotApiDouble() as tg:
-        fast = send_window(database_url, tg, args.rate, args.send_seconds, args.concurrency)
-        print(f"send at {args.rate:g}/s for {args.send_seconds:g} s: {fast['sent']:,} sent, "
+        fast = send_window(database_url, tg, args.rate, args.send_seconds, args.concurrency,
+                           args.senders)
+        print(f"send at {args.rate:g}/s for {args.send_seconds:g} s with {args.senders} "
+              f"sender(s): {fast['sent']:,} sent, "
               f"{fast['achieved']:.0f}/s achieved, ratio {fast['ratio']:.3f}, "
               f"max in any 1 s {fast.get('max_in_1s')}, sender peak RSS {fast['peak_mb']:.0f} MB")
         slow = send_window(database_url, tg, args.slow_rate, args.slow_seconds, 8)

@@ -125,6 +125,14 @@ class ChatPacer:
                 self.locks.pop(chat_id, None)
 
 
+def _setting(config: Any, name: str, default: Any) -> Any:
+    """A sender setting: the Flask config, else the environment, else the default."""
+    value = config.get(name)
+    if value is None or value == "":
+        value = os.environ.get(name) or default
+    return value
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
@@ -155,13 +163,13 @@ class Sender:
         self.rate = min(MAX_RATE, max(0.1, float(rate or config.get("TELEGRAM_SEND_RATE")
                                                  or DEFAULT_RATE)))
         self.batch_size = batch_size or max(20, min(2000, int(self.rate * 2)))
-        self.lease_seconds = float(lease_seconds or config.get("DELIVERY_LEASE_SECONDS", 60))
-        self.max_attempts = int(max_attempts or config.get("DELIVERY_MAX_ATTEMPTS", 5))
+        self.lease_seconds = float(lease_seconds or _setting(config, "DELIVERY_LEASE_SECONDS", 60))
+        self.max_attempts = int(max_attempts or _setting(config, "DELIVERY_MAX_ATTEMPTS", 5))
         self.retry_base = float(retry_base if retry_base is not None
-                                else config.get("DELIVERY_RETRY_BASE_SECONDS", 5.0))
+                                else _setting(config, "DELIVERY_RETRY_BASE_SECONDS", 5.0))
         # Requests in flight at once: enough to cover Telegram's latency at the rate (about
         # rate x 0.1 s), bounded so the HTTP pool stays cheap.
-        self.concurrency = int(concurrency or config.get("DELIVERY_CONCURRENCY")
+        self.concurrency = int(concurrency or _setting(config, "DELIVERY_CONCURRENCY", None)
                                or max(8, min(64, int(self.rate / 10))))
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.idle_interval = idle_interval
@@ -408,7 +416,7 @@ _IN_BOT: dict[str, Any] = {}
 
 def _enabled(flask_app: Flask) -> bool:
     default = "0" if flask_app.testing else "1"
-    value = flask_app.config.get("BOT_RUN_SENDER", os.environ.get("BOT_RUN_SENDER", default))
+    value = _setting(flask_app.config, "BOT_RUN_SENDER", default)
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
