@@ -209,12 +209,21 @@ class Sender:
         """Send until `stop_event` is set (or, with `until_idle`, until the outbox is empty)."""
         stop = stop_event or asyncio.Event()
         deadline = time.monotonic() + max_seconds if max_seconds else None
-        await self._db(worker.reclaim_expired, self.owner)
+        try:
+            await self._db(worker.reclaim_expired, self.owner)
+        except Exception:  # noqa: BLE001  (the claim loop retries; expired leases wait)
+            log.exception("could not reclaim leases at start")
         claimer_done = asyncio.Event()
         tasks = [asyncio.create_task(self._work(claimer_done)) for _ in range(self.concurrency)]
         recorder = asyncio.create_task(self._record_loop())
         try:
-            await self._claim_loop(stop, until_idle, deadline)
+            while True:
+                try:
+                    await self._claim_loop(stop, until_idle, deadline)
+                    break
+                except Exception:  # noqa: BLE001  (database away: wait, then go on)
+                    log.exception("sender loop failed; retrying in 5 s")
+                    await self._sleep(stop, 5.0)
         finally:
             claimer_done.set()
             if stop.is_set() or (deadline and time.monotonic() >= deadline):
