@@ -117,15 +117,18 @@ def main() -> None:
     parser.add_argument("--slow-rate", type=float, default=25.0)
     parser.add_argument("--slow-seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--http", choices=["stream", "httpx"], default="stream",
+                        help="the sender's HTTP client (DELIVERY_HTTP)")
     parser.add_argument("--senders", type=int, default=1,
                         help="sender processes sharing the outbox (each gets rate / senders)")
     args = parser.parse_args()
+    os.environ["DELIVERY_HTTP"] = args.http
     database_url = os.environ.get("DATABASE_URL")
     if not database_url or not database_url.startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database that may be wiped.")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
 
-    print(f"members: {args.members:,}")
+    print(f"members: {args.members:,}; sender HTTP client: {args.http}")
     print(f"generate members: {prepare(app, args.members):.1f} s")
     seconds, total = enqueue(app)
     print(f"enqueue (one INSERT ... SELECT): {total:,} rows in {seconds:.1f} s "

@@ -281,3 +281,27 @@ def test_two_senders_on_postgres_share_the_work_without_duplicates(app, make_use
     assert len(per_chat) == 120 and max(per_chat.values()) == 1
     assert {u.telegram_chat_id for u in users} == set(per_chat)
     assert counts(broadcast) == {"sent": 120}
+
+
+def test_stream_http_client_handles_every_answer(app, make_user, tg):
+    """The lean HTTP client (DELIVERY_HTTP=stream) against the double: 200, 429, 5xx, 403."""
+    from telegram import Bot
+
+    from bot.sender import StreamRequest
+
+    users = members(make_user, 4)
+    broadcast = broadcast_to_all()
+    tg.block(users[0].telegram_chat_id)
+    tg.fail_server(times=1, status=502, chat_id=users[1].telegram_chat_id)
+    tg.rate_limit(retry_after=1, times=1, chat_id=users[2].telegram_chat_id)
+
+    async def run() -> None:
+        bot = Bot(tg.token, base_url=tg.base_url, request=StreamRequest(pool_size=4))
+        async with bot:
+            await run_sender(app, bot=bot, until_idle=True, max_seconds=20, **FAST)
+
+    asyncio.run(run())
+    assert counts(broadcast) == {"sent": 3, "blocked": 1}
+    per_chat = Counter(m["chat_id"] for m in tg.sent_messages())
+    assert per_chat == {u.telegram_chat_id: 1 for u in users[1:]}
+    assert tg.sent_messages(users[3].telegram_chat_id)[0]["plain_text"] == "Салам"
