@@ -6,6 +6,7 @@ someone deciding who may open it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ import pytest
 
 from diaspora.accounts.models import AuthorityPlace, User
 from diaspora.extensions import db
+from diaspora.news import service as news
+from diaspora.news.models import HOME, NewsPost
 from tests.conftest import login
 
 ROLES = ("anonymous", "member", "authority_here", "authority_elsewhere", "moderator", "admin")
@@ -51,6 +54,29 @@ def _pending_authority(objects: dict) -> int:
     return link.id
 
 
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _post(objects: dict, *, published: bool = True) -> NewsPost:
+    """A post by the authority of this place, about this place, with an image."""
+    author = objects["users"]["authority_here"]
+    post = news.save_post(author, title={"en": "Road repaired"}, body={"en": "Done."},
+                          audience=HOME, place_id=objects["here"].id, image=_png(),
+                          push_telegram=True)
+    if published:
+        news.publish(author, post)
+    return post
+
+
+def _broadcast(objects: dict) -> int:
+    return _post(objects).broadcast_id
+
+
 ROUTES: dict[str, list[Route]] = {
     "main.index": [Route("GET", "/", PUBLIC)],
     "main.privacy": [Route("GET", "/privacy", PUBLIC)],
@@ -76,6 +102,43 @@ ROUTES: dict[str, list[Route]] = {
             answers(403, anonymous=LOGIN, admin=302),
             data={"role": "member"},
         ),
+    ],
+    "news.index": [Route("GET", "/news/", PUBLIC)],
+    "news.feed": [Route("GET", "/news/feed/en.atom", PUBLIC)],
+    "news.show": [
+        Route("GET", lambda o: f"/news/{_post(o).id}", PUBLIC),
+        Route("GET", lambda o: f"/news/{_post(o, published=False).id}",
+              answers(404, authority_here=200, moderator=200, admin=200)),
+        Route("GET", "/news/999999", answers(404)),
+    ],
+    "news.image": [
+        Route("GET", lambda o: f"/news/images/{_post(o).image.id}", PUBLIC),
+        Route("GET", lambda o: f"/news/images/{_post(o, published=False).image.id}",
+              answers(404, authority_here=200, moderator=200, admin=200)),
+    ],
+    "news.create": [Route("GET", "/news/new", answers(200, anonymous=LOGIN, member=403))],
+    "news.manage": [Route("GET", "/news/manage", answers(200, anonymous=LOGIN, member=403))],
+    "news.edit": [
+        Route("GET", lambda o: f"/news/{_post(o).id}/edit",
+              answers(403, anonymous=LOGIN, authority_here=200, moderator=200, admin=200)),
+        Route("GET", "/news/999999/edit", answers(404, anonymous=LOGIN)),
+    ],
+    "news.unpublish": [
+        Route("POST", lambda o: f"/news/{_post(o).id}/unpublish",
+              answers(403, anonymous=LOGIN, moderator=302, admin=302)),
+    ],
+    "delivery.index": [Route("GET", "/broadcasts/", STAFF)],
+    "delivery.show": [
+        Route("GET", lambda o: f"/broadcasts/{_broadcast(o)}", STAFF),
+        Route("GET", "/broadcasts/999999", answers(404, anonymous=LOGIN, member=403,
+                                                   authority_here=403, authority_elsewhere=403)),
+    ],
+    "delivery.progress_json": [
+        Route("GET", lambda o: f"/broadcasts/{_broadcast(o)}/progress.json", STAFF),
+    ],
+    "delivery.cancel": [
+        Route("POST", lambda o: f"/broadcasts/{_broadcast(o)}/cancel",
+              answers(403, anonymous=LOGIN, moderator=302, admin=302)),
     ],
     "moderation.dashboard": [Route("GET", "/moderation/", STAFF)],
     "moderation.decide_authority": [
