@@ -36,7 +36,7 @@ def _reset_postgres(url: str) -> None:
             conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
     except sa.exc.OperationalError as exc:  # a required part is missing: fail, never skip
-        raise RuntimeError(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}") from exc
+        raise RuntimeError(f"TEST_DATABASE_URL is set but PostgreSQL is down: {exc}") from exc
     finally:
         engine.dispose()
 
@@ -73,7 +73,7 @@ class IsolatedClient(FlaskClient):
     session for every request, which no real browser ever gets.
     """
 
-    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from flask_babel import lazy_gettext as _l
-from telegram import BotCommand, Update
+from telegram import BotCommand, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.handlers.common import button, keyboard, rows, say, send, stale
@@ -42,7 +42,7 @@ COMMANDS = (
 )
 
 
-def menu_markup(context: ContextTypes.DEFAULT_TYPE, locale: str):  # noqa: ANN201
+def menu_markup(context: ContextTypes.DEFAULT_TYPE, locale: str) -> InlineKeyboardMarkup:
     return keyboard(
         *rows([button(t(context, locale, label), f"m:{key}") for key, label in MENU_ITEMS])
     )

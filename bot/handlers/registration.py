@@ -17,7 +17,7 @@ import warnings
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
@@ -201,7 +201,7 @@ def _forget(context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(key, None)
 
 
-def _skip_button(context: ContextTypes.DEFAULT_TYPE, locale: str):  # noqa: ANN201
+def _skip_button(context: ContextTypes.DEFAULT_TYPE, locale: str) -> InlineKeyboardButton:
     return button(t(context, locale, _l("Skip")), "skip")
 
 
@@ -572,7 +572,9 @@ async def remittances(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     return await _choice_answer(update, context, REMITTANCES, "remittances", choices.REMITTANCES)
 
 
-def _sectors_markup(context: ContextTypes.DEFAULT_TYPE, locale: str, selected: list[str]):  # noqa: ANN201
+def _sectors_markup(
+    context: ContextTypes.DEFAULT_TYPE, locale: str, selected: list[str]
+) -> InlineKeyboardMarkup:
     buttons = [
         button(("✓ " if code in selected else "") + t(context, locale, label), f"sc:{code}")
         for code, label in choices.INTEREST_SECTORS.items()

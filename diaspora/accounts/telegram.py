@@ -172,14 +172,17 @@ def login_token_is_valid(secret: str) -> bool:
     return _live_token(LOGIN, secret) is not None
 
 
-def consume_login_token(secret: str) -> User:
-    token = _live_token(LOGIN, secret)
-    user = db.session.get(User, token.user_id) if token and token.user_id else None
-    if token is None or user is None or not user.active or user.deleted_at is not None:
-        raise InvalidTransition(
-            _l("This login link is not valid any more. Send /web to the bot for a new one.")
-        )
-    # Single use even when two requests race: only one UPDATE finds used_at empty.
+LOGIN_LINK_INVALID = _l(
+    "This login link is not valid any more. Send /web to the bot for a new one."
+)
+LINK_CODE_INVALID = _l("This code is wrong or has expired. Send /link to the bot for a new one.")
+
+
+def _use_once(token: TelegramToken) -> bool:
+    """Mark a token used; False when another request used it first.
+
+    Single use even when two requests race: only one UPDATE finds used_at empty.
+    """
     done = db.session.execute(
         sa.update(TelegramToken)
         .where(TelegramToken.id == token.id, TelegramToken.used_at.is_(None))
@@ -187,9 +190,17 @@ def consume_login_token(secret: str) -> User:
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise InvalidTransition(
-            _l("This login link is not valid any more. Send /web to the bot for a new one.")
-        )
+        return False
+    return True
+
+
+def consume_login_token(secret: str) -> User:
+    token = _live_token(LOGIN, secret)
+    user = db.session.get(User, token.user_id) if token and token.user_id else None
+    if token is None or user is None or not user.active or user.deleted_at is not None:
+        raise InvalidTransition(LOGIN_LINK_INVALID)
+    if not _use_once(token):
+        raise InvalidTransition(LOGIN_LINK_INVALID)
     user.last_login_at = utcnow()
     db.session.commit()
     return user
@@ -205,22 +216,8 @@ def redeem_link_code(web_user: User, code: str) -> User:
     if len(code) != CODE_LENGTH:
         raise ValidationError(_l("Enter the 8-character code the bot showed you."), field="code")
     token = _live_token(LINK, code)
-    if token is None:
-        raise ValidationError(
-            _l("This code is wrong or has expired. Send /link to the bot for a new one."),
-            field="code",
-        )
-    done = db.session.execute(
-        sa.update(TelegramToken)
-        .where(TelegramToken.id == token.id, TelegramToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    if done.rowcount != 1:
-        db.session.rollback()
-        raise ValidationError(
-            _l("This code is wrong or has expired. Send /link to the bot for a new one."),
-            field="code",
-        )
+    if token is None or not _use_once(token):
+        raise ValidationError(LINK_CODE_INVALID, field="code")
     chat_id = token.telegram_chat_id
     other = find_chat_user(chat_id)
     if other is not None and other.id != web_user.id:

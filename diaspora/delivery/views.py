@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -30,7 +31,7 @@ def _broadcast(broadcast_id: int) -> Broadcast:
 
 @bp.get("/")
 @login_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     if not can(current_user, "delivery.view_progress"):
         abort(403)
     page = request.args.get("page", 1, type=int)
@@ -39,7 +40,7 @@ def index():  # noqa: ANN201
 
 @bp.get("/<int:broadcast_id>")
 @login_required
-def show(broadcast_id: int):  # noqa: ANN201
+def show(broadcast_id: int) -> ResponseReturnValue:
     broadcast = _broadcast(broadcast_id)
     return render_template("delivery/show.html", broadcast=broadcast,
                            progress=delivery.progress(broadcast), form=ConfirmForm())
@@ -47,7 +48,7 @@ def show(broadcast_id: int):  # noqa: ANN201
 
 @bp.get("/<int:broadcast_id>/progress.json")
 @login_required
-def progress_json(broadcast_id: int):  # noqa: ANN201
+def progress_json(broadcast_id: int) -> ResponseReturnValue:
     broadcast = _broadcast(broadcast_id)
     return jsonify(id=broadcast.id, broadcast_cancelled=broadcast.cancelled,
                    **delivery.progress(broadcast).as_dict())
@@ -55,7 +56,7 @@ def progress_json(broadcast_id: int):  # noqa: ANN201
 
 @bp.post("/<int:broadcast_id>/cancel")
 @login_required
-def cancel(broadcast_id: int):  # noqa: ANN201
+def cancel(broadcast_id: int) -> ResponseReturnValue:
     broadcast = _broadcast(broadcast_id)
     if not can(current_user, "delivery.cancel", broadcast):
         abort(403)

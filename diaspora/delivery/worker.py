@@ -161,7 +161,8 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
     return jobs
 
 
-def extend_lease(owner: str, ids: Iterable[int], lease_seconds: float) -> None:
+def _update_own_leases(owner: str, ids: Iterable[int], **values: object) -> None:
+    """Change rows this sender still holds; rows another sender reclaimed stay untouched."""
     ids = list(ids)
     if not ids:
         return
@@ -169,25 +170,19 @@ def extend_lease(owner: str, ids: Iterable[int], lease_seconds: float) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING,
                OutboxMessage.lease_owner == owner)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def extend_lease(owner: str, ids: Iterable[int], lease_seconds: float) -> None:
+    _update_own_leases(owner, ids, lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
 
 
 def release(owner: str, ids: Iterable[int]) -> None:
     """Give rows back to the queue unsent (a sender stopping cleanly)."""
-    ids = list(ids)
-    if not ids:
-        return
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING,
-               OutboxMessage.lease_owner == owner)
-        .values(status=QUEUED, lease_owner=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    _update_own_leases(owner, ids, status=QUEUED, lease_owner=None, lease_expires_at=None)
 
 
 def cancelled_broadcasts(broadcast_ids: Iterable[int]) -> set[int]:

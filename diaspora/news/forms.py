@@ -50,7 +50,7 @@ class NewsForm(FlaskForm):
     publish_at = DateTimeLocalField(_l("Publish at (leave empty to publish now)"),
                                     validators=[Optional()], format="%Y-%m-%dT%H:%M")
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         for field in (self.place_id, self.place_ids, self.countries):
             field.validate_choice = False

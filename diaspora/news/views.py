@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -49,7 +50,7 @@ def _post_or_404(post_id: int) -> NewsPost:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int)
     tag = request.args.get("topic") or None
     if tag and tag not in TOPICS:
@@ -62,7 +63,7 @@ def index():  # noqa: ANN201
 
 
 @bp.get("/<int:post_id>")
-def show(post_id: int):  # noqa: ANN201
+def show(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not news.can_view(current_user, post):
         abort(404)
@@ -74,7 +75,7 @@ def show(post_id: int):  # noqa: ANN201
 
 
 @bp.get("/images/<int:image_id>")
-def image(image_id: int):  # noqa: ANN201
+def image(image_id: int) -> ResponseReturnValue:
     try:
         picture = news.image_for(image_id, current_user)
     except NotFound:
@@ -86,7 +87,7 @@ def image(image_id: int):  # noqa: ANN201
 
 
 @bp.get("/feed/<lang>.atom")
-def feed(lang: str):  # noqa: ANN201
+def feed(lang: str) -> ResponseReturnValue:
     if lang not in SUPPORTED_LOCALES:
         abort(404)
     posts = news.latest_for_feed()
@@ -150,7 +151,7 @@ def _save(form: NewsForm, post: NewsPost | None) -> NewsPost | None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def create():  # noqa: ANN201
+def create() -> ResponseReturnValue:
     if not can(current_user, "news.create"):
         abort(403)
     form = NewsForm()
@@ -164,7 +165,7 @@ def create():  # noqa: ANN201
 
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(post_id: int):  # noqa: ANN201
+def edit(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not can(current_user, "news.edit", post):
         abort(403)
@@ -190,7 +191,7 @@ def edit(post_id: int):  # noqa: ANN201
 
 @bp.post("/<int:post_id>/unpublish")
 @login_required
-def unpublish(post_id: int):  # noqa: ANN201
+def unpublish(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not can(current_user, "news.unpublish", post):
         abort(403)
@@ -205,7 +206,7 @@ def unpublish(post_id: int):  # noqa: ANN201
 
 @bp.get("/manage")
 @login_required
-def manage():  # noqa: ANN201
+def manage() -> ResponseReturnValue:
     if not can(current_user, "news.create"):
         abort(403)
     page = request.args.get("page", 1, type=int)

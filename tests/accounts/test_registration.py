@@ -17,7 +17,7 @@ def register(
     client,
     email="aida@example.org",
     password=PASSWORD,
-    confirm=None,  # noqa: ANN001, ANN201
+    confirm=None,
     accept=True,
     lang="en",
 ):
@@ -126,7 +126,7 @@ def test_login_redirect_never_leaves_the_site(client, make_user) -> None:
     assert response.headers["Location"].endswith("/account")
 
 
-def _limited_app(database_url: str, storage: str):  # noqa: ANN202
+def _limited_app(database_url: str, storage: str):
     return create_app(
         make_test_config(
             database_url,

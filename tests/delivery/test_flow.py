@@ -21,7 +21,7 @@ def statuses(broadcast_id: int) -> dict[str, int]:
     ).all())
 
 
-def publish_news(actor, **kwargs):  # noqa: ANN001, ANN201
+def publish_news(actor, **kwargs):
     fields = {"title": TITLE, "body": BODY, "push_telegram": True, **kwargs}
     post = news.save_post(actor, **fields)
     return news.publish(actor, post)

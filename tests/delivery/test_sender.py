@@ -27,11 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TEXT = {"text": {"ky": "Салам", "ru": "Привет", "en": "Hello"}}
 
 
-def members(make_user, n: int, first_chat: int = 1000) -> list[User]:  # noqa: ANN001
+def members(make_user, n: int, first_chat: int = 1000) -> list[User]:
     return [make_user(locale="ky", telegram_chat_id=first_chat + i) for i in range(n)]
 
 
-def broadcast_to_all(actor=None) -> Broadcast:  # noqa: ANN001
+def broadcast_to_all(actor=None) -> Broadcast:
     broadcast = delivery.enqueue_broadcast(actor, subject="test", template="text", params=TEXT)
     db.session.commit()
     return broadcast
@@ -48,7 +48,7 @@ def test_enqueue_is_one_insert_select(app, make_user):
     members(make_user, 5)
     statements: list[str] = []
 
-    def remember(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+    def remember(conn, cursor, statement, *args):
         statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", remember)
@@ -223,7 +223,7 @@ def test_expired_leases_are_reclaimed_and_sent_rows_never_are(app, make_user):
     assert sorted(j.id for j in again) == sorted(j.id for j in jobs[1:])
 
 
-def _start_sender_process(database_url: str, tg, rate: float) -> subprocess.Popen:  # noqa: ANN001
+def _start_sender_process(database_url: str, tg, rate: float) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": tg.token,
            "TELEGRAM_API_URL": tg.url, "TELEGRAM_SEND_RATE": str(rate),
            "DELIVERY_LEASE_SECONDS": "1"}

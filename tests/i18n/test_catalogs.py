@@ -30,17 +30,17 @@ PLURAL_FORMS = {
 }
 
 
-def load(locale: str):  # noqa: ANN201
+def load(locale: str):
     path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
         return read_po(handle, locale=locale)
 
 
-def messages(catalog):  # noqa: ANN001, ANN201
+def messages(catalog):
     return [m for m in catalog if m.id]
 
 
-def strings(value) -> list[str]:  # noqa: ANN001
+def strings(value) -> list[str]:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
 

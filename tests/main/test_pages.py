@@ -16,7 +16,7 @@ HOME_HEADLINE = {
 }
 
 
-def html_lang(response) -> str:  # noqa: ANN001
+def html_lang(response) -> str:
     match = re.search(r'<html lang="([a-z]+)"', response.get_data(as_text=True))
     assert match, "no <html lang>"
     return match.group(1)
@@ -107,7 +107,7 @@ def test_500_page_is_translated(database_url) -> None:
     app = create_app(make_test_config(database_url, PROPAGATE_EXCEPTIONS=False))
 
     @app.get("/boom")
-    def boom():  # noqa: ANN202
+    def boom():
         raise RuntimeError("boom")
 
     response = app.test_client().get("/boom?lang=en")

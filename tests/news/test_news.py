@@ -24,7 +24,7 @@ TITLE = {"ky": "Жаңылык", "ru": "Новость", "en": "News"}
 BODY = {"ky": "Кыргызча текст", "ru": "Русский текст", "en": "English text"}
 
 
-def write(actor, **kwargs):  # noqa: ANN001, ANN201
+def write(actor, **kwargs):
     return news.save_post(actor, **{"title": TITLE, "body": BODY, **kwargs})
 
 
@@ -46,7 +46,7 @@ def test_markdown_is_sanitised():
     assert 'rel="nofollow noopener noreferrer"' in html
 
 
-def _png(size=(3000, 2000), mode="RGB") -> bytes:  # noqa: ANN001
+def _png(size=(3000, 2000), mode="RGB") -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, "red").save(out, format="PNG")
     return out.getvalue()
@@ -120,7 +120,7 @@ def test_audience_targeting(users, make_user, here, elsewhere):
     db.session.commit()
     moderator = users["moderator"]
 
-    def push(**kwargs):  # noqa: ANN003, ANN202
+    def push(**kwargs):
         return news.publish(moderator, write(moderator, push_telegram=True, **kwargs))
 
     everyone = push()
@@ -186,7 +186,7 @@ def test_list_query_count_does_not_grow(client, users, app):
     def count_queries() -> int:
         seen: list[str] = []
 
-        def remember(*args):  # noqa: ANN002, ANN202
+        def remember(*args):
             seen.append(args[2])
 
         sa.event.listen(db.engine, "before_cursor_execute", remember)

@@ -54,8 +54,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any, Callable, Iterable
+from typing import Any
 
 __all__ = [
     "ApiError",
@@ -79,20 +80,42 @@ MAX_CALLBACK_ANSWER_LENGTH = 200
 # Update types delivered when allowed_updates is not specified / empty.
 DEFAULT_ALLOWED_UPDATES = frozenset(
     {
-        "message", "edited_message", "channel_post", "edited_channel_post",
-        "business_connection", "business_message", "edited_business_message",
-        "deleted_business_messages", "inline_query", "chosen_inline_result",
-        "callback_query", "shipping_query", "pre_checkout_query",
-        "purchased_paid_media", "poll", "poll_answer", "my_chat_member",
-        "chat_join_request", "chat_boost", "removed_chat_boost",
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
     }
 )
 
 CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice",
-        "upload_voice", "upload_document", "choose_sticker", "find_location",
-        "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 
@@ -100,9 +123,18 @@ CHAT_ACTIONS = frozenset(
 # and the send counters by default (lower-case).
 SEND_METHODS = frozenset(
     {
-        "sendmessage", "editmessagetext", "editmessagereplymarkup",
-        "editmessagecaption", "sendphoto", "senddocument", "sendsticker",
-        "sendvoice", "sendaudio", "sendvideo", "sendanimation", "sendlocation",
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "editmessagecaption",
+        "sendphoto",
+        "senddocument",
+        "sendsticker",
+        "sendvoice",
+        "sendaudio",
+        "sendvideo",
+        "sendanimation",
+        "sendlocation",
     }
 )
 MESSAGE_METHODS = ("sendMessage", "editMessageText")
@@ -110,27 +142,80 @@ MESSAGE_METHODS = ("sendMessage", "editMessageText")
 # Parameters that are always strings on the wire (never JSON-decoded).
 _STRING_PARAMS = frozenset(
     {
-        "text", "caption", "parse_mode", "caption_parse_mode", "url", "secret_token",
-        "callback_query_id", "language_code", "action", "ip_address",
-        "inline_message_id", "business_connection_id", "message_effect_id",
-        "emoji", "title", "description", "short_description", "name", "question",
-        "explanation", "address", "first_name", "last_name", "vcard",
-        "phone_number", "foursquare_id", "foursquare_type", "google_place_id",
-        "google_place_type", "payload", "provider_token", "currency",
-        "start_parameter", "photo", "document", "sticker", "voice", "audio",
-        "video", "animation", "video_note", "thumbnail", "file_id",
-        "game_short_name", "invite_link", "custom_title", "sticker_set_name",
-        "next_offset", "switch_pm_text", "switch_pm_parameter", "performer",
-        "file_name", "format",
+        "text",
+        "caption",
+        "parse_mode",
+        "caption_parse_mode",
+        "url",
+        "secret_token",
+        "callback_query_id",
+        "language_code",
+        "action",
+        "ip_address",
+        "inline_message_id",
+        "business_connection_id",
+        "message_effect_id",
+        "emoji",
+        "title",
+        "description",
+        "short_description",
+        "name",
+        "question",
+        "explanation",
+        "address",
+        "first_name",
+        "last_name",
+        "vcard",
+        "phone_number",
+        "foursquare_id",
+        "foursquare_type",
+        "google_place_id",
+        "google_place_type",
+        "payload",
+        "provider_token",
+        "currency",
+        "start_parameter",
+        "photo",
+        "document",
+        "sticker",
+        "voice",
+        "audio",
+        "video",
+        "animation",
+        "video_note",
+        "thumbnail",
+        "file_id",
+        "game_short_name",
+        "invite_link",
+        "custom_title",
+        "sticker_set_name",
+        "next_offset",
+        "switch_pm_text",
+        "switch_pm_parameter",
+        "performer",
+        "file_name",
+        "format",
     }
 )
 # Parameters whose value is a JSON document (decoded even in JSON bodies).
 _JSON_PARAMS = frozenset(
     {
-        "reply_markup", "entities", "caption_entities", "allowed_updates",
-        "commands", "scope", "menu_button", "link_preview_options",
-        "reply_parameters", "media", "results", "options", "reaction",
-        "message_ids", "explanation_entities", "question_entities",
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "menu_button",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
+        "results",
+        "options",
+        "reaction",
+        "message_ids",
+        "explanation_entities",
+        "question_entities",
     }
 )
 
@@ -180,7 +265,9 @@ class SentCall:
     """One request the bot made to the double (every method, incl. failures)."""
 
     method: str  # canonical Bot API spelling, e.g. "sendMessage" (as sent if unknown)
-    params: dict  # JSON-decoded where applicable; uploads -> {"filename","content_type","size","data"}
+    params: (
+        dict  # JSON-decoded where applicable; uploads -> {"filename","content_type","size","data"}
+    )
     time: float  # time.time() when the answer was produced
     status: int = 200  # HTTP status answered (200 or the error_code)
     result: Any = None  # "result" on success
@@ -253,14 +340,41 @@ def _u16(s: str) -> int:
 _HTML_ENTITY_RE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
 _HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-     "tg-spoiler", "span", "blockquote", "tg-emoji"}
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "tg-spoiler",
+        "span",
+        "blockquote",
+        "tg-emoji",
+    }
 )
 _HTML_ENTITY_TYPE = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-    "del": "strikethrough", "tg-spoiler": "spoiler", "span": "spoiler",
-    "code": "code", "pre": "pre", "blockquote": "blockquote", "a": "text_link",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "a": "text_link",
     "tg-emoji": "custom_emoji",
 }
 
@@ -426,7 +540,11 @@ def _close_html_entity(top: dict, u16: int, stack: list[dict], entities: list[di
             return
     if length <= 0:
         return
-    ent: dict[str, Any] = {"type": _HTML_ENTITY_TYPE[name], "offset": top["start"], "length": length}
+    ent: dict[str, Any] = {
+        "type": _HTML_ENTITY_TYPE[name],
+        "offset": top["start"],
+        "length": length,
+    }
     if name == "a":
         href = attrs.get("href")
         if not href:
@@ -443,9 +561,14 @@ def _close_html_entity(top: dict, u16: int, stack: list[dict], entities: list[di
 
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!\\")
 _MDV2_NAMES = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline",
-    "strikethrough": "Strikethrough", "spoiler": "Spoiler", "code": "Code",
-    "pre": "Pre", "text_link": "TextUrl",
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
 }
 
 
@@ -543,8 +666,12 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
                     raise EntityParseError(f"Can't find end of a url at byte offset {bo(i + 1)}")
                 if u16 > top["offset"]:
                     entities.append(
-                        {"type": "text_link", "offset": top["offset"],
-                         "length": u16 - top["offset"], "url": "".join(url_chars)}
+                        {
+                            "type": "text_link",
+                            "offset": top["offset"],
+                            "length": u16 - top["offset"],
+                            "url": "".join(url_chars),
+                        }
                     )
                 i = end + 1
             else:
@@ -590,23 +717,31 @@ def parse_markdown(text: str) -> tuple[str, list[dict]]:
         if text.startswith("```", i):
             end = text.find("```", i + 3)
             if end == -1:
-                raise EntityParseError(f"Can't find end of the entity starting at byte offset {bo(start)}")
+                raise EntityParseError(
+                    f"Can't find end of the entity starting at byte offset {bo(start)}"
+                )
             inner = text[i + 3 : end]
             kind, i = "pre", end + 3
         elif c == "[":
             close = text.find("]", i + 1)
             if close == -1 or close + 1 >= n or text[close + 1] != "(":
-                raise EntityParseError(f"Can't find end of the entity starting at byte offset {bo(start)}")
+                raise EntityParseError(
+                    f"Can't find end of the entity starting at byte offset {bo(start)}"
+                )
             paren = text.find(")", close + 2)
             if paren == -1:
-                raise EntityParseError(f"Can't find end of the entity starting at byte offset {bo(start)}")
+                raise EntityParseError(
+                    f"Can't find end of the entity starting at byte offset {bo(start)}"
+                )
             inner = text[i + 1 : close]
             url = text[close + 2 : paren]
             kind, i = "text_link", paren + 1
         else:
             end = text.find(c, i + 1)
             if end == -1:
-                raise EntityParseError(f"Can't find end of the entity starting at byte offset {bo(start)}")
+                raise EntityParseError(
+                    f"Can't find end of the entity starting at byte offset {bo(start)}"
+                )
             inner = text[i + 1 : end]
             kind, i = {"*": "bold", "_": "italic", "`": "code"}[c], end + 1
         if inner:
@@ -637,7 +772,7 @@ class _Server(http.server.ThreadingHTTPServer):
         _LOG.exception("BotApiDouble: error while handling request from %s", client_address)
 
 
-def _make_handler(double: "BotApiDouble") -> type:
+def _make_handler(double: BotApiDouble) -> type:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "BotApiDouble/1.0"
@@ -677,7 +812,9 @@ def _make_handler(double: "BotApiDouble") -> type:
 
         def _serve(self):
             body = self._read_body()
-            status, payload, ctype = double._handle_http(self.command, self.path, self.headers, body)
+            status, payload, ctype = double._handle_http(
+                self.command, self.path, self.headers, body
+            )
             if status is None:  # double stopped: drop the connection
                 self.close_connection = True
                 return
@@ -822,7 +959,7 @@ class BotApiDouble:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> "BotApiDouble":
+    def start(self) -> BotApiDouble:
         with self._cond:
             if self._server is not None:
                 return self
@@ -831,8 +968,10 @@ class BotApiDouble:
         self._server = server
         self.port = server.server_address[1]
         self._serve_thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="BotApiDouble-http", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="BotApiDouble-http",
+            daemon=True,
         )
         self._serve_thread.start()
         self._delivery_thread = threading.Thread(
@@ -860,7 +999,7 @@ class BotApiDouble:
             if t is not None:
                 t.join(timeout=5)
 
-    def __enter__(self) -> "BotApiDouble":
+    def __enter__(self) -> BotApiDouble:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -888,8 +1027,12 @@ class BotApiDouble:
 
     # ------------------------------------------------------------ test configuration
 
-    def block(self, chat_id: Any, description: str = "Forbidden: bot was blocked by the user",
-              notify: bool = False) -> None:
+    def block(
+        self,
+        chat_id: Any,
+        description: str = "Forbidden: bot was blocked by the user",
+        notify: bool = False,
+    ) -> None:
         """Calls addressed to chat_id answer 403 `description` until unblock().
 
         notify=True also queues a my_chat_member update (member -> kicked)."""
@@ -897,40 +1040,83 @@ class BotApiDouble:
             self._blocked[chat_id] = description
             if notify:
                 chat = self._chat_for(chat_id)
-                user = {k: v for k, v in chat.items() if k in ("id", "first_name", "last_name", "username")}
+                user = {
+                    k: v
+                    for k, v in chat.items()
+                    if k in ("id", "first_name", "last_name", "username")
+                }
                 user["is_bot"] = False
                 user.setdefault("first_name", "User")
-                self._enqueue_locked({"my_chat_member": {
-                    "chat": chat, "from": user, "date": int(time.time()),
-                    "old_chat_member": {"status": "member", "user": dict(self.bot_user)},
-                    "new_chat_member": {"status": "kicked", "user": dict(self.bot_user), "until_date": 0},
-                }})
+                self._enqueue_locked(
+                    {
+                        "my_chat_member": {
+                            "chat": chat,
+                            "from": user,
+                            "date": int(time.time()),
+                            "old_chat_member": {"status": "member", "user": dict(self.bot_user)},
+                            "new_chat_member": {
+                                "status": "kicked",
+                                "user": dict(self.bot_user),
+                                "until_date": 0,
+                            },
+                        }
+                    }
+                )
 
     def unblock(self, chat_id: Any) -> None:
         with self._cond:
             self._blocked.pop(chat_id, None)
 
-    def inject_error(self, error_code: int, description: str, *, times: int | None = 1,
-                     methods: Iterable[str] | None = None, chat_id: Any = None,
-                     parameters: dict | None = None) -> None:
+    def inject_error(
+        self,
+        error_code: int,
+        description: str,
+        *,
+        times: int | None = 1,
+        methods: Iterable[str] | None = None,
+        chat_id: Any = None,
+        parameters: dict | None = None,
+    ) -> None:
         """The next `times` matching calls (None = forever) answer this error.
 
         methods: Bot API method names (default: SEND_METHODS); chat_id: only calls to that chat."""
         mset = SEND_METHODS if methods is None else frozenset(m.lower() for m in methods)
         with self._cond:
-            self._faults.append({
-                "error": ApiError(error_code, description, parameters),
-                "times": times, "methods": mset, "chat_id": chat_id,
-            })
+            self._faults.append(
+                {
+                    "error": ApiError(error_code, description, parameters),
+                    "times": times,
+                    "methods": mset,
+                    "chat_id": chat_id,
+                }
+            )
 
-    def rate_limit(self, retry_after: int = 3, times: int = 1, *,
-                   methods: Iterable[str] | None = None, chat_id: Any = None) -> None:
+    def rate_limit(
+        self,
+        retry_after: int = 3,
+        times: int = 1,
+        *,
+        methods: Iterable[str] | None = None,
+        chat_id: Any = None,
+    ) -> None:
         """The next `times` send calls answer 429 with parameters.retry_after."""
-        self.inject_error(429, f"Too Many Requests: retry after {retry_after}", times=times,
-                          methods=methods, chat_id=chat_id, parameters={"retry_after": retry_after})
+        self.inject_error(
+            429,
+            f"Too Many Requests: retry after {retry_after}",
+            times=times,
+            methods=methods,
+            chat_id=chat_id,
+            parameters={"retry_after": retry_after},
+        )
 
-    def fail_server(self, times: int = 1, status: int = 502, *,
-                    methods: Iterable[str] | None = None, chat_id: Any = None) -> None:
+    def fail_server(
+        self,
+        times: int = 1,
+        status: int = 502,
+        *,
+        methods: Iterable[str] | None = None,
+        chat_id: Any = None,
+    ) -> None:
         """The next `times` send calls answer a 5xx error (PTB: NetworkError)."""
         try:
             phrase = HTTPStatus(status).phrase
@@ -943,8 +1129,13 @@ class BotApiDouble:
             self._faults.clear()
             self._flood = None
 
-    def flood_control(self, per_chat_limit: int | None = None, global_limit: int | None = None,
-                      window: float = 1.0, retry_after: int = 1) -> None:
+    def flood_control(
+        self,
+        per_chat_limit: int | None = None,
+        global_limit: int | None = None,
+        window: float = 1.0,
+        retry_after: int = 1,
+    ) -> None:
         """Emulate Telegram's flood limits: more than `per_chat_limit` successful sends to one
         chat (or `global_limit` overall) within `window` seconds -> 429 retry_after.
         flood_control() with no limits disables it."""
@@ -952,23 +1143,38 @@ class BotApiDouble:
             if per_chat_limit is None and global_limit is None:
                 self._flood = None
             else:
-                self._flood = {"per_chat": per_chat_limit, "global": global_limit,
-                               "window": window, "retry_after": retry_after}
+                self._flood = {
+                    "per_chat": per_chat_limit,
+                    "global": global_limit,
+                    "window": window,
+                    "retry_after": retry_after,
+                }
 
     def register_method(self, name: str, handler: Callable[[dict], Any]) -> None:
         """Serve (or override) a Bot API method: handler(params) -> result, or raise ApiError.
         Runs with the double's lock held."""
         self._custom_methods[name.lower()] = (name, handler)
 
-    def add_file(self, content: bytes = b"\x00" * 16, *, file_path: str | None = None,
-                 file_id: str | None = None) -> dict:
+    def add_file(
+        self,
+        content: bytes = b"\x00" * 16,
+        *,
+        file_path: str | None = None,
+        file_id: str | None = None,
+    ) -> dict:
         """Register a downloadable file (getFile + /file/bot<token>/<path>); returns its info."""
         with self._cond:
             return self._add_file_locked(content, file_path=file_path, file_id=file_id)
 
-    def _add_file_locked(self, content: bytes, *, file_path: str | None = None,
-                         file_id: str | None = None, prefix: str = "documents",
-                         ext: str = "bin") -> dict:
+    def _add_file_locked(
+        self,
+        content: bytes,
+        *,
+        file_path: str | None = None,
+        file_id: str | None = None,
+        prefix: str = "documents",
+        ext: str = "bin",
+    ) -> dict:
         seq = next(self._file_seq)
         file_id = file_id or f"AgACAgIAAxkBAAI{seq:06d}TestFileId"
         info = {
@@ -984,10 +1190,20 @@ class BotApiDouble:
     # ------------------------------------------------------------ update injection
 
     @staticmethod
-    def make_user(id: int, first_name: str = "Aibek", language_code: str | None = "ky",  # noqa: A002
-                  username: str | None = None, last_name: str | None = None) -> TgUser:
-        return TgUser(id=id, first_name=first_name, language_code=language_code,
-                      username=username, last_name=last_name)
+    def make_user(
+        id: int,
+        first_name: str = "Aibek",
+        language_code: str | None = "ky",  # noqa: A002
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> TgUser:
+        return TgUser(
+            id=id,
+            first_name=first_name,
+            language_code=language_code,
+            username=username,
+            last_name=last_name,
+        )
 
     @staticmethod
     def make_group(id: int, title: str = "Test group", type: str = "supergroup") -> dict:  # noqa: A002
@@ -998,8 +1214,15 @@ class BotApiDouble:
         with self._cond:
             return self._enqueue_locked(copy.deepcopy(update))
 
-    def send_text(self, user: TgUser, text: str, *, chat: dict | None = None,
-                  entities: list[dict] | None = None, reply_to: dict | None = None) -> dict:
+    def send_text(
+        self,
+        user: TgUser,
+        text: str,
+        *,
+        chat: dict | None = None,
+        entities: list[dict] | None = None,
+        reply_to: dict | None = None,
+    ) -> dict:
         fields: dict[str, Any] = {"text": text}
         if entities:
             fields["entities"] = entities
@@ -1007,54 +1230,109 @@ class BotApiDouble:
             fields["reply_to_message"] = self._as_message(reply_to)
         return self._user_message(user, chat, fields)
 
-    def send_command(self, user: TgUser, command: str, args: str = "", *,
-                     chat: dict | None = None) -> dict:
+    def send_command(
+        self, user: TgUser, command: str, args: str = "", *, chat: dict | None = None
+    ) -> dict:
         cmd = command if command.startswith("/") else f"/{command}"
         text = f"{cmd} {args}" if args else cmd
         entities = [{"type": "bot_command", "offset": 0, "length": _u16(cmd)}]
         return self._user_message(user, chat, {"text": text, "entities": entities})
 
-    def send_sticker(self, user: TgUser, *, emoji: str = "\U0001f44d", chat: dict | None = None) -> dict:
+    def send_sticker(
+        self, user: TgUser, *, emoji: str = "\U0001f44d", chat: dict | None = None
+    ) -> dict:
         with self._cond:
             f = self._add_file_locked(b"RIFF-webp-sticker", prefix="stickers", ext="webp")
-        sticker = {"file_id": f["file_id"], "file_unique_id": f["file_unique_id"], "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False,
-                   "emoji": emoji, "file_size": f["file_size"]}
+        sticker = {
+            "file_id": f["file_id"],
+            "file_unique_id": f["file_unique_id"],
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+            "file_size": f["file_size"],
+        }
         return self._user_message(user, chat, {"sticker": sticker})
 
-    def send_photo(self, user: TgUser, *, caption: str | None = None, content: bytes = b"\xff\xd8\xff\xe0fakejpeg",
-                   chat: dict | None = None) -> dict:
+    def send_photo(
+        self,
+        user: TgUser,
+        *,
+        caption: str | None = None,
+        content: bytes = b"\xff\xd8\xff\xe0fakejpeg",
+        chat: dict | None = None,
+    ) -> dict:
         with self._cond:
             sizes = []
             for w, h in ((90, 67), (320, 240), (1280, 960)):
                 f = self._add_file_locked(content, prefix="photos", ext="jpg")
-                sizes.append({"file_id": f["file_id"], "file_unique_id": f["file_unique_id"],
-                              "width": w, "height": h, "file_size": f["file_size"]})
+                sizes.append(
+                    {
+                        "file_id": f["file_id"],
+                        "file_unique_id": f["file_unique_id"],
+                        "width": w,
+                        "height": h,
+                        "file_size": f["file_size"],
+                    }
+                )
         fields: dict[str, Any] = {"photo": sizes}
         if caption is not None:
             fields["caption"] = caption
         return self._user_message(user, chat, fields)
 
-    def send_voice(self, user: TgUser, *, duration: int = 3, content: bytes = b"OggS-fake-voice",
-                   chat: dict | None = None) -> dict:
+    def send_voice(
+        self,
+        user: TgUser,
+        *,
+        duration: int = 3,
+        content: bytes = b"OggS-fake-voice",
+        chat: dict | None = None,
+    ) -> dict:
         with self._cond:
             f = self._add_file_locked(content, prefix="voice", ext="oga")
-        voice = {"file_id": f["file_id"], "file_unique_id": f["file_unique_id"], "duration": duration,
-                 "mime_type": "audio/ogg", "file_size": f["file_size"]}
+        voice = {
+            "file_id": f["file_id"],
+            "file_unique_id": f["file_unique_id"],
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": f["file_size"],
+        }
         return self._user_message(user, chat, {"voice": voice})
 
-    def send_location(self, user: TgUser, latitude: float = 42.8746, longitude: float = 74.5698, *,
-                      chat: dict | None = None) -> dict:
-        return self._user_message(user, chat, {"location": {"latitude": latitude, "longitude": longitude}})
+    def send_location(
+        self,
+        user: TgUser,
+        latitude: float = 42.8746,
+        longitude: float = 74.5698,
+        *,
+        chat: dict | None = None,
+    ) -> dict:
+        return self._user_message(
+            user, chat, {"location": {"latitude": latitude, "longitude": longitude}}
+        )
 
-    def send_document(self, user: TgUser, *, file_name: str = "document.pdf",
-                      mime_type: str = "application/pdf", content: bytes = b"%PDF-1.4 fake",
-                      caption: str | None = None, chat: dict | None = None) -> dict:
+    def send_document(
+        self,
+        user: TgUser,
+        *,
+        file_name: str = "document.pdf",
+        mime_type: str = "application/pdf",
+        content: bytes = b"%PDF-1.4 fake",
+        caption: str | None = None,
+        chat: dict | None = None,
+    ) -> dict:
         ext = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
         with self._cond:
             f = self._add_file_locked(content, prefix="documents", ext=ext)
-        doc = {"file_id": f["file_id"], "file_unique_id": f["file_unique_id"], "file_name": file_name,
-               "mime_type": mime_type, "file_size": f["file_size"]}
+        doc = {
+            "file_id": f["file_id"],
+            "file_unique_id": f["file_unique_id"],
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": f["file_size"],
+        }
         fields: dict[str, Any] = {"document": doc}
         if caption is not None:
             fields["caption"] = caption
@@ -1069,21 +1347,28 @@ class BotApiDouble:
             if key in self._messages:
                 msg = copy.deepcopy(self._messages[key])
             if strict:
-                buttons = [b.get("callback_data") for row in
-                           (msg.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+                buttons = [
+                    b.get("callback_data")
+                    for row in (msg.get("reply_markup") or {}).get("inline_keyboard", [])
+                    for b in row
+                ]
                 if data not in buttons:
                     raise ValueError(f"no button with callback_data {data!r} on message: {buttons}")
             qid = str(next(self._callback_ids))
             self._callback_queries[qid] = {"answered": False, "answer": None, "data": data}
             chat_id = msg["chat"]["id"]
             self._markers[chat_id] = len(self.calls)
-            return self._enqueue_locked({"callback_query": {
-                "id": qid,
-                "from": user.to_dict(),
-                "message": msg,
-                "chat_instance": str(abs(hash(("chat_instance", chat_id))) % 10**19),
-                "data": data,
-            }})
+            return self._enqueue_locked(
+                {
+                    "callback_query": {
+                        "id": qid,
+                        "from": user.to_dict(),
+                        "message": msg,
+                        "chat_instance": str(abs(hash(("chat_instance", chat_id))) % 10**19),
+                        "data": data,
+                    }
+                }
+            )
 
     def _user_message(self, user: TgUser, chat: dict | None, fields: dict) -> dict:
         with self._cond:
@@ -1109,7 +1394,11 @@ class BotApiDouble:
     def _as_message(message: Any) -> dict:
         if hasattr(message, "to_dict"):
             message = message.to_dict()
-        if isinstance(message, dict) and isinstance(message.get("message"), dict) and "chat" not in message:
+        if (
+            isinstance(message, dict)
+            and isinstance(message.get("message"), dict)
+            and "chat" not in message
+        ):
             message = message["message"]
         if not isinstance(message, dict) or "chat" not in message or "message_id" not in message:
             raise TypeError(f"not a message: {message!r}")
@@ -1162,20 +1451,32 @@ class BotApiDouble:
             "time": call.time,
         }
 
-    def sent_messages(self, chat_id: Any = None, *, methods: Iterable[str] = MESSAGE_METHODS,
-                      since: int = 0) -> list[dict]:
+    def sent_messages(
+        self, chat_id: Any = None, *, methods: Iterable[str] = MESSAGE_METHODS, since: int = 0
+    ) -> list[dict]:
         """Successful sendMessage/editMessageText calls (optionally to one chat), each as
         {method, chat_id, message_id, text (as sent), plain_text, parse_mode,
          reply_markup (decoded), message (Message dict returned), params, time}."""
         mset = {m.lower() for m in methods}
         with self._cond:
-            return [self._message_entry(c) for c in self.calls[since:]
-                    if c.ok and c.method.lower() in mset
-                    and (chat_id is None or c.params.get("chat_id") == chat_id)]
+            return [
+                self._message_entry(c)
+                for c in self.calls[since:]
+                if c.ok
+                and c.method.lower() in mset
+                and (chat_id is None or c.params.get("chat_id") == chat_id)
+            ]
 
-    def wait_for_messages(self, chat_id: Any, count: int = 1, timeout: float = 5.0, *,
-                          since: int | None = None, methods: Iterable[str] = MESSAGE_METHODS,
-                          raise_on_timeout: bool = True) -> list[dict]:
+    def wait_for_messages(
+        self,
+        chat_id: Any,
+        count: int = 1,
+        timeout: float = 5.0,
+        *,
+        since: int | None = None,
+        methods: Iterable[str] = MESSAGE_METHODS,
+        raise_on_timeout: bool = True,
+    ) -> list[dict]:
         """Block until >= count messages went to chat_id since the marker (set automatically when
         an update from that chat is injected, or by mark(); `since` overrides). Returns them.
         Do not call from the bot's own event loop (use wait_for_messages_async there)."""
@@ -1197,12 +1498,19 @@ class BotApiDouble:
                     return got
                 self._cond.wait(min(remaining, 0.5))
 
-    async def wait_for_messages_async(self, chat_id: Any, count: int = 1, timeout: float = 5.0,
-                                      **kwargs: Any) -> list[dict]:
+    async def wait_for_messages_async(
+        self, chat_id: Any, count: int = 1, timeout: float = 5.0, **kwargs: Any
+    ) -> list[dict]:
         return await asyncio.to_thread(self.wait_for_messages, chat_id, count, timeout, **kwargs)
 
-    def wait_for_call(self, method: str, predicate: Callable[[SentCall], bool] | None = None,
-                      timeout: float = 5.0, *, since: int = 0) -> SentCall:
+    def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[SentCall], bool] | None = None,
+        timeout: float = 5.0,
+        *,
+        since: int = 0,
+    ) -> SentCall:
         m = method.lower()
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -1215,7 +1523,9 @@ class BotApiDouble:
                     raise AssertionError(f"no {method} call within {timeout}s")
                 self._cond.wait(min(remaining, 0.5))
 
-    async def wait_for_call_async(self, method: str, predicate=None, timeout: float = 5.0, **kw) -> SentCall:
+    async def wait_for_call_async(
+        self, method: str, predicate=None, timeout: float = 5.0, **kw
+    ) -> SentCall:
         return await asyncio.to_thread(self.wait_for_call, method, predicate, timeout, **kw)
 
     def wait_idle(self, timeout: float = 5.0) -> None:
@@ -1225,16 +1535,22 @@ class BotApiDouble:
             while self._pending:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"{len(self._pending)} update(s) still pending after {timeout}s")
+                    raise AssertionError(
+                        f"{len(self._pending)} update(s) still pending after {timeout}s"
+                    )
                 self._cond.wait(min(remaining, 0.5))
 
-    def wait_for_webhook_deliveries(self, count: int, timeout: float = 5.0) -> list[WebhookDelivery]:
+    def wait_for_webhook_deliveries(
+        self, count: int, timeout: float = 5.0
+    ) -> list[WebhookDelivery]:
         deadline = time.monotonic() + timeout
         with self._cond:
             while len(self.webhook_deliveries) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"only {len(self.webhook_deliveries)} webhook deliveries after {timeout}s")
+                    raise AssertionError(
+                        f"only {len(self.webhook_deliveries)} webhook deliveries after {timeout}s"
+                    )
                 self._cond.wait(min(remaining, 0.5))
             return list(self.webhook_deliveries)
 
@@ -1302,9 +1618,16 @@ class BotApiDouble:
 
     # ------------------------------------------------------------ webhook helpers
 
-    def post_raw_webhook(self, url: str, update: dict, secret: str | None = None, *,
-                         headers: dict | None = None, content_type: str = "application/json",
-                         timeout: float = 5.0) -> tuple[int, bytes]:
+    def post_raw_webhook(
+        self,
+        url: str,
+        update: dict,
+        secret: str | None = None,
+        *,
+        headers: dict | None = None,
+        content_type: str = "application/json",
+        timeout: float = 5.0,
+    ) -> tuple[int, bytes]:
         """POST `update` to url directly (e.g. a forged request without/with a wrong secret).
         Returns (HTTP status, body). update_id is assigned if missing."""
         if "update_id" not in update:
@@ -1313,15 +1636,18 @@ class BotApiDouble:
         hdrs = {"Content-Type": content_type, **(headers or {})}
         if secret is not None:
             hdrs["X-Telegram-Bot-Api-Secret-Token"] = secret
-        req = urllib.request.Request(url, data=json.dumps(update).encode(), headers=hdrs, method="POST")
+        req = urllib.request.Request(
+            url, data=json.dumps(update).encode(), headers=hdrs, method="POST"
+        )
         try:
             with self._opener.open(req, timeout=timeout) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
-    async def post_raw_webhook_async(self, url: str, update: dict, secret: str | None = None,
-                                     **kwargs: Any) -> tuple[int, bytes]:
+    async def post_raw_webhook_async(
+        self, url: str, update: dict, secret: str | None = None, **kwargs: Any
+    ) -> tuple[int, bytes]:
         """post_raw_webhook from inside the event loop that runs the bot's webhook server."""
         return await asyncio.to_thread(self.post_raw_webhook, url, update, secret, **kwargs)
 
@@ -1344,18 +1670,31 @@ class BotApiDouble:
                 body = json.dumps(update, ensure_ascii=False).encode("utf-8")
             status, error, attempts = self._deliver(url, body, secret)
             with self._cond:
-                self.webhook_deliveries.append(WebhookDelivery(
-                    update_id=update["update_id"], url=url, status=status, error=error,
-                    attempts=attempts, secret_sent=secret is not None, time=time.time()))
+                self.webhook_deliveries.append(
+                    WebhookDelivery(
+                        update_id=update["update_id"],
+                        url=url,
+                        status=status,
+                        error=error,
+                        attempts=attempts,
+                        secret_sent=secret is not None,
+                        time=time.time(),
+                    )
+                )
                 if status is None or not 200 <= status < 300:
-                    self._webhook_last_error = (int(time.time()), error or f"Wrong response from the webhook: {status}")
+                    self._webhook_last_error = (
+                        int(time.time()),
+                        error or f"Wrong response from the webhook: {status}",
+                    )
                 for idx, u in enumerate(self._pending):
                     if u is update:
                         del self._pending[idx]
                         break
                 self._cond.notify_all()
 
-    def _deliver(self, url: str, body: bytes, secret: str | None) -> tuple[int | None, str | None, int]:
+    def _deliver(
+        self, url: str, body: bytes, secret: str | None
+    ) -> tuple[int | None, str | None, int]:
         headers = {"Content-Type": "application/json"}
         if secret:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -1379,7 +1718,9 @@ class BotApiDouble:
 
     # ------------------------------------------------------------ request handling
 
-    def _handle_http(self, verb: str, raw_path: str, headers, body: bytes) -> tuple[int | None, bytes, str]:
+    def _handle_http(
+        self, verb: str, raw_path: str, headers, body: bytes
+    ) -> tuple[int | None, bytes, str]:
         if self._stopping:
             return None, b"", ""
         parts = urllib.parse.urlsplit(raw_path)
@@ -1389,7 +1730,11 @@ class BotApiDouble:
             return self._serve_file(m.group(1), m.group(2))
         m = re.match(r"^/bot([^/]*)/([A-Za-z0-9_]+)/?$", path)
         if not m:
-            return 404, _json_bytes({"ok": False, "error_code": 404, "description": "Not Found"}), "application/json"
+            return (
+                404,
+                _json_bytes({"ok": False, "error_code": 404, "description": "Not Found"}),
+                "application/json",
+            )
         token, method = m.group(1), m.group(2)
         try:
             params = self._parse_params(parts.query, headers, body)
@@ -1405,7 +1750,11 @@ class BotApiDouble:
             for info in self._files.values():
                 if info["file_path"] == file_path:
                     return 200, info["content"], "application/octet-stream"
-        return 404, _json_bytes({"ok": False, "error_code": 404, "description": "Not Found"}), "application/json"
+        return (
+            404,
+            _json_bytes({"ok": False, "error_code": 404, "description": "Not Found"}),
+            "application/json",
+        )
 
     @staticmethod
     def _parse_params(query: str, headers, body: bytes) -> dict:
@@ -1445,8 +1794,9 @@ class BotApiDouble:
             if self.strict_token and token != self.token:
                 return self._record_locked(canonical, params, token, ApiError(401, "Unauthorized"))
             if entry is None:
-                return self._record_locked(canonical, params, token,
-                                           ApiError(404, "Not Found: method not found"))
+                return self._record_locked(
+                    canonical, params, token, ApiError(404, "Not Found: method not found")
+                )
             fault = self._take_fault_locked(lname, params.get("chat_id"))
             if fault is not None:
                 if is_send:
@@ -1468,22 +1818,26 @@ class BotApiDouble:
                 return self._record_locked(canonical, params, token, err)
             except Exception as exc:  # noqa: BLE001 - bug in a handler: answer 500, keep serving
                 _LOG.exception("BotApiDouble: handler %s failed", canonical)
-                return self._record_locked(canonical, params, token,
-                                           ApiError(500, f"Internal Server Error: {exc!r}"))
+                return self._record_locked(
+                    canonical, params, token, ApiError(500, f"Internal Server Error: {exc!r}")
+                )
             if is_send:
                 self._total_sends += 1
                 self._send_times.setdefault(params.get("chat_id"), []).append(time.time())
             return self._record_locked(canonical, params, token, None, result)
 
-    def _record_locked(self, method: str, params: dict, token: str, error: ApiError | None,
-                       result: Any = None) -> tuple[int, dict]:
+    def _record_locked(
+        self, method: str, params: dict, token: str, error: ApiError | None, result: Any = None
+    ) -> tuple[int, dict]:
         if error is None:
             payload = {"ok": True, "result": result}
             call = SentCall(method, params, time.time(), 200, copy.deepcopy(result), None, token)
             status = 200
         else:
             payload = error.payload()
-            call = SentCall(method, params, time.time(), error.error_code, None, error.description, token)
+            call = SentCall(
+                method, params, time.time(), error.error_code, None, error.description, token
+            )
             status = error.error_code
         self.calls.append(call)
         self._cond.notify_all()
@@ -1508,8 +1862,11 @@ class BotApiDouble:
             return None
         now = time.time()
         cutoff = now - fl["window"]
-        err = ApiError(429, f"Too Many Requests: retry after {fl['retry_after']}",
-                       {"retry_after": fl["retry_after"]})
+        err = ApiError(
+            429,
+            f"Too Many Requests: retry after {fl['retry_after']}",
+            {"retry_after": fl["retry_after"]},
+        )
         if fl["per_chat"] is not None:
             recent = [t for t in self._send_times.get(chat_id, []) if t > cutoff]
             if len(recent) >= fl["per_chat"]:
@@ -1534,8 +1891,12 @@ class BotApiDouble:
         if chat is not None:
             return dict(chat)
         if isinstance(chat_id, str):
-            return {"id": -1001000000000 - (abs(hash(chat_id)) % 10**9), "type": "channel",
-                    "title": chat_id.lstrip("@"), "username": chat_id.lstrip("@")}
+            return {
+                "id": -1001000000000 - (abs(hash(chat_id)) % 10**9),
+                "type": "channel",
+                "title": chat_id.lstrip("@"),
+                "username": chat_id.lstrip("@"),
+            }
         if chat_id < -1000000000000:
             return {"id": chat_id, "type": "supergroup", "title": "Test supergroup"}
         if chat_id < 0:
@@ -1570,8 +1931,14 @@ class BotApiDouble:
         self._messages[(chat_id, mid)] = msg
         return copy.deepcopy(msg)
 
-    def _parse_text(self, text: Any, parse_mode: Any, entities: Any, *, caption: bool = False) -> tuple[str, list[dict]]:
-        empty = "Bad Request: message caption is empty" if caption else "Bad Request: message text is empty"
+    def _parse_text(
+        self, text: Any, parse_mode: Any, entities: Any, *, caption: bool = False
+    ) -> tuple[str, list[dict]]:
+        empty = (
+            "Bad Request: message caption is empty"
+            if caption
+            else "Bad Request: message text is empty"
+        )
         if text is None:
             raise ApiError(400, empty)
         text = str(text)
@@ -1593,8 +1960,12 @@ class BotApiDouble:
             raise ApiError(400, empty)
         limit = MAX_CAPTION_LENGTH if caption else MAX_TEXT_LENGTH
         if len(plain) > limit:
-            raise ApiError(400, "Bad Request: message caption is too long" if caption
-                           else "Bad Request: message is too long")
+            raise ApiError(
+                400,
+                "Bad Request: message caption is too long"
+                if caption
+                else "Bad Request: message is too long",
+            )
         return plain, ents
 
     @staticmethod
@@ -1606,36 +1977,63 @@ class BotApiDouble:
             try:
                 markup = json.loads(markup)
             except ValueError:
-                raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object") from None
+                raise ApiError(
+                    400, "Bad Request: can't parse reply keyboard markup JSON object"
+                ) from None
         if not isinstance(markup, dict):
             raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays")
+                raise ApiError(
+                    400,
+                    'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays',
+                )
             for row in rows:
                 for btn in row:
                     if not isinstance(btn, dict) or "text" not in btn:
-                        raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text is not specified")
+                        raise ApiError(
+                            400,
+                            "Bad Request: can't parse inline keyboard button: Text is not specified",
+                        )
                     if "callback_data" in btn:
                         data = btn["callback_data"]
-                        if not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+                        if (
+                            not isinstance(data, str)
+                            or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES
+                        ):
                             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-                    elif not any(k in btn for k in (
-                        "url", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-                        "switch_inline_query_chosen_chat", "callback_game", "pay", "web_app", "copy_text",
-                    )):
-                        raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                            "Text buttons are unallowed in the inline keyboard")
+                    elif not any(
+                        k in btn
+                        for k in (
+                            "url",
+                            "login_url",
+                            "switch_inline_query",
+                            "switch_inline_query_current_chat",
+                            "switch_inline_query_chosen_chat",
+                            "callback_game",
+                            "pay",
+                            "web_app",
+                            "copy_text",
+                        )
+                    ):
+                        raise ApiError(
+                            400,
+                            "Bad Request: can't parse inline keyboard button: "
+                            "Text buttons are unallowed in the inline keyboard",
+                        )
             return markup if rows else None
         if "keyboard" in markup:
             rows = markup["keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise ApiError(400, "Bad Request: field \"keyboard\" of the ReplyKeyboardMarkup must be an Array of Arrays")
+                raise ApiError(
+                    400,
+                    'Bad Request: field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays',
+                )
             return None
         if "remove_keyboard" in markup or "force_reply" in markup:
             return None
-        raise ApiError(400, "Bad Request: can't find field \"inline_keyboard\"")
+        raise ApiError(400, 'Bad Request: can\'t find field "inline_keyboard"')
 
     def _reply_to(self, chat_id: Any, params: dict) -> dict | None:
         rp = params.get("reply_parameters")
@@ -1644,8 +2042,11 @@ class BotApiDouble:
             return None
         target = self._messages.get((chat_id, int(mid)))
         if target is None:
-            allow = (rp or {}).get("allow_sending_without_reply") if isinstance(rp, dict) else \
-                params.get("allow_sending_without_reply")
+            allow = (
+                (rp or {}).get("allow_sending_without_reply")
+                if isinstance(rp, dict)
+                else params.get("allow_sending_without_reply")
+            )
             if allow:
                 return None
             raise ApiError(400, "Bad Request: message to be replied not found")
@@ -1670,14 +2071,42 @@ class BotApiDouble:
 
     def _build_method_table(self) -> dict[str, tuple[str, Callable[[dict], Any]]]:
         names = [
-            "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
-            "setMyCommands", "getMyCommands", "deleteMyCommands", "sendMessage",
-            "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
-            "answerCallbackQuery", "deleteMessage", "deleteMessages", "sendChatAction",
-            "setChatMenuButton", "getChatMenuButton", "close", "logOut", "getChat", "getFile",
-            "setMyDescription", "getMyDescription", "setMyShortDescription",
-            "getMyShortDescription", "setMyName", "getMyName", "sendPhoto", "sendDocument",
-            "sendSticker", "sendVoice", "sendAudio", "sendVideo", "sendAnimation", "sendLocation",
+            "getMe",
+            "getUpdates",
+            "setWebhook",
+            "deleteWebhook",
+            "getWebhookInfo",
+            "setMyCommands",
+            "getMyCommands",
+            "deleteMyCommands",
+            "sendMessage",
+            "editMessageText",
+            "editMessageReplyMarkup",
+            "editMessageCaption",
+            "answerCallbackQuery",
+            "deleteMessage",
+            "deleteMessages",
+            "sendChatAction",
+            "setChatMenuButton",
+            "getChatMenuButton",
+            "close",
+            "logOut",
+            "getChat",
+            "getFile",
+            "setMyDescription",
+            "getMyDescription",
+            "setMyShortDescription",
+            "getMyShortDescription",
+            "setMyName",
+            "getMyName",
+            "sendPhoto",
+            "sendDocument",
+            "sendSticker",
+            "sendVoice",
+            "sendAudio",
+            "sendVideo",
+            "sendAnimation",
+            "sendLocation",
         ]
         table = {}
         for name in names:
@@ -1695,13 +2124,18 @@ class BotApiDouble:
 
     def _m_getUpdates(self, p: dict) -> list[dict]:
         if self._webhook:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = p.get("offset")
         if offset is not None:
             offset = int(offset)
             if offset < 0:
-                self._pending = self._pending[offset:] if -offset < len(self._pending) else self._pending
+                self._pending = (
+                    self._pending[offset:] if -offset < len(self._pending) else self._pending
+                )
             else:
                 self._pending = [u for u in self._pending if u["update_id"] >= offset]
             self._cond.notify_all()
@@ -1718,8 +2152,11 @@ class BotApiDouble:
         deadline = time.monotonic() + timeout
         while True:
             if self._webhook:
-                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                    "use deleteWebhook to delete the webhook first")
+                raise ApiError(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
+                )
             kept = [u for u in self._pending if self._update_type(u) in self._allowed_updates]
             if len(kept) != len(self._pending):
                 self._pending = kept
@@ -1727,8 +2164,11 @@ class BotApiDouble:
             if kept:
                 return copy.deepcopy(kept[:limit])
             if self.detect_polling_conflict and generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                    "make sure that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._stopping:
                 return []
@@ -1740,9 +2180,13 @@ class BotApiDouble:
             return self._m_deleteWebhook(p)
         url = str(url)
         if self.require_https_webhook and not url.startswith("https://"):
-            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         if not url.startswith(("http://", "https://")):
-            raise ApiError(400, "Bad Request: bad webhook: Failed to resolve host: Name or service not known")
+            raise ApiError(
+                400, "Bad Request: bad webhook: Failed to resolve host: Name or service not known"
+            )
         secret = p.get("secret_token")
         if secret is not None and secret != "" and not _SECRET_TOKEN_RE.match(str(secret)):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
@@ -1814,7 +2258,9 @@ class BotApiDouble:
         return True
 
     def _m_getMyCommands(self, p: dict) -> list[dict]:
-        return copy.deepcopy(self._commands.get(self._commands_key(p.get("scope"), p.get("language_code")), []))
+        return copy.deepcopy(
+            self._commands.get(self._commands_key(p.get("scope"), p.get("language_code")), [])
+        )
 
     def _m_deleteMyCommands(self, p: dict) -> bool:
         self._commands.pop(self._commands_key(p.get("scope"), p.get("language_code")), None)
@@ -1833,8 +2279,11 @@ class BotApiDouble:
         return True
 
     def _m_getChatMenuButton(self, p: dict) -> dict:
-        return copy.deepcopy(self._menu_buttons.get(p.get("chat_id"),
-                                                    self._menu_buttons.get(None, {"type": "commands"})))
+        return copy.deepcopy(
+            self._menu_buttons.get(
+                p.get("chat_id"), self._menu_buttons.get(None, {"type": "commands"})
+            )
+        )
 
     def _bot_text(self, field: str, p: dict, setter: bool, limit: int) -> Any:
         key = (field, str(p.get("language_code") or ""))
@@ -1847,7 +2296,9 @@ class BotApiDouble:
             else:
                 self._bot_texts.pop(key, None)
             return True
-        return {field: self._bot_texts.get(key, self.bot_user["first_name"] if field == "name" else "")}
+        return {
+            field: self._bot_texts.get(key, self.bot_user["first_name"] if field == "name" else "")
+        }
 
     def _m_setMyDescription(self, p):
         return self._bot_text("description", p, True, 512)
@@ -1872,9 +2323,19 @@ class BotApiDouble:
         if chat_id not in self._chats:
             raise ApiError(400, "Bad Request: chat not found")
         chat = dict(self._chats[chat_id])
-        chat.update({"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
-            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-            "premium_subscription": False, "gifts_from_channels": False}})
+        chat.update(
+            {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
         return chat
 
     def _m_getFile(self, p: dict) -> dict:
@@ -1890,8 +2351,12 @@ class BotApiDouble:
         self._check_blocked(chat_id)
         reply = self._reply_to(chat_id, p)
         return self._new_message_locked(
-            self._chat_for(chat_id), dict(self.bot_user), text=plain, entities=ents or None,
-            reply_markup=markup, reply_to_message=reply,
+            self._chat_for(chat_id),
+            dict(self.bot_user),
+            text=plain,
+            entities=ents or None,
+            reply_markup=markup,
+            reply_to_message=reply,
         )
 
     def _m_editMessageText(self, p: dict) -> Any:
@@ -1902,10 +2367,17 @@ class BotApiDouble:
         msg = self._find_editable(p)
         if "text" not in msg:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        if msg.get("text") == plain and msg.get("entities") == (ents or None) and msg.get("reply_markup") == markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                "and reply markup are exactly the same as a current content and reply "
-                                "markup of the message")
+        if (
+            msg.get("text") == plain
+            and msg.get("entities") == (ents or None)
+            and msg.get("reply_markup") == markup
+        ):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content "
+                "and reply markup are exactly the same as a current content and reply "
+                "markup of the message",
+            )
         msg["text"] = plain
         self._set_opt(msg, "entities", ents or None)
         self._set_opt(msg, "reply_markup", markup)
@@ -1914,15 +2386,20 @@ class BotApiDouble:
 
     def _m_editMessageCaption(self, p: dict) -> Any:
         caption = p.get("caption")
-        plain, ents = self._parse_text(caption or "", p.get("parse_mode"), p.get("caption_entities"), caption=True)
+        plain, ents = self._parse_text(
+            caption or "", p.get("parse_mode"), p.get("caption_entities"), caption=True
+        )
         markup = self._check_markup(p.get("reply_markup"))
         if p.get("inline_message_id"):
             return True
         msg = self._find_editable(p)
         if msg.get("caption") == (plain or None) and msg.get("reply_markup") == markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                "and reply markup are exactly the same as a current content and reply "
-                                "markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content "
+                "and reply markup are exactly the same as a current content and reply "
+                "markup of the message",
+            )
         self._set_opt(msg, "caption", plain or None)
         self._set_opt(msg, "caption_entities", ents or None)
         self._set_opt(msg, "reply_markup", markup)
@@ -1935,9 +2412,12 @@ class BotApiDouble:
             return True
         msg = self._find_editable(p)
         if msg.get("reply_markup") == markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                "and reply markup are exactly the same as a current content and reply "
-                                "markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content "
+                "and reply markup are exactly the same as a current content and reply "
+                "markup of the message",
+            )
         self._set_opt(msg, "reply_markup", markup)
         msg["edit_date"] = int(time.time())
         return copy.deepcopy(msg)
@@ -1968,7 +2448,10 @@ class BotApiDouble:
         qid = str(p.get("callback_query_id", ""))
         q = self._callback_queries.get(qid)
         if q is None or q["answered"]:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         if len(str(p.get("text") or "")) > MAX_CALLBACK_ANSWER_LENGTH:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         q["answered"] = True
@@ -1990,50 +2473,98 @@ class BotApiDouble:
         caption = p.get("caption")
         plain, ents = ("", [])
         if caption:
-            plain, ents = self._parse_text(caption, p.get("parse_mode"), p.get("caption_entities"), caption=True)
+            plain, ents = self._parse_text(
+                caption, p.get("parse_mode"), p.get("caption_entities"), caption=True
+            )
         markup = self._check_markup(p.get("reply_markup"))
         self._check_blocked(chat_id)
         if isinstance(value, dict) and "data" in value:  # uploaded file
-            info = self._add_file_locked(value["data"], prefix=field + "s",
-                                         ext=(value.get("filename") or "f.bin").rsplit(".", 1)[-1])
+            info = self._add_file_locked(
+                value["data"],
+                prefix=field + "s",
+                ext=(value.get("filename") or "f.bin").rsplit(".", 1)[-1],
+            )
         elif isinstance(value, str) and value in self._files:
             info = {k: v for k, v in self._files[value].items() if k != "content"}
         else:  # a URL or unknown file_id: invent a file
             info = self._add_file_locked(b"remote:" + str(value).encode(), prefix=field + "s")
         return self._new_message_locked(
-            self._chat_for(chat_id), dict(self.bot_user), **{field: build(info)},
-            caption=plain or None, caption_entities=ents or None, reply_markup=markup,
+            self._chat_for(chat_id),
+            dict(self.bot_user),
+            **{field: build(info)},
+            caption=plain or None,
+            caption_entities=ents or None,
+            reply_markup=markup,
             reply_to_message=self._reply_to(chat_id, p),
         )
 
     @staticmethod
     def _fid(info: dict) -> dict:
-        return {"file_id": info["file_id"], "file_unique_id": info["file_unique_id"],
-                "file_size": info["file_size"]}
+        return {
+            "file_id": info["file_id"],
+            "file_unique_id": info["file_unique_id"],
+            "file_size": info["file_size"],
+        }
 
     def _m_sendPhoto(self, p):
-        return self._send_media(p, "photo", lambda i: [{**self._fid(i), "width": 1280, "height": 960}])
+        return self._send_media(
+            p, "photo", lambda i: [{**self._fid(i), "width": 1280, "height": 960}]
+        )
 
     def _m_sendDocument(self, p):
-        return self._send_media(p, "document", lambda i: {**self._fid(i), "file_name": i["file_path"].rsplit("/", 1)[-1]})
+        return self._send_media(
+            p,
+            "document",
+            lambda i: {**self._fid(i), "file_name": i["file_path"].rsplit("/", 1)[-1]},
+        )
 
     def _m_sendSticker(self, p):
-        return self._send_media(p, "sticker", lambda i: {**self._fid(i), "type": "regular", "width": 512,
-                                                         "height": 512, "is_animated": False, "is_video": False})
+        return self._send_media(
+            p,
+            "sticker",
+            lambda i: {
+                **self._fid(i),
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
 
     def _m_sendVoice(self, p):
-        return self._send_media(p, "voice", lambda i: {**self._fid(i), "duration": int(p.get("duration") or 1)})
+        return self._send_media(
+            p, "voice", lambda i: {**self._fid(i), "duration": int(p.get("duration") or 1)}
+        )
 
     def _m_sendAudio(self, p):
-        return self._send_media(p, "audio", lambda i: {**self._fid(i), "duration": int(p.get("duration") or 1)})
+        return self._send_media(
+            p, "audio", lambda i: {**self._fid(i), "duration": int(p.get("duration") or 1)}
+        )
 
     def _m_sendVideo(self, p):
-        return self._send_media(p, "video", lambda i: {**self._fid(i), "width": 640, "height": 480,
-                                                       "duration": int(p.get("duration") or 1)})
+        return self._send_media(
+            p,
+            "video",
+            lambda i: {
+                **self._fid(i),
+                "width": 640,
+                "height": 480,
+                "duration": int(p.get("duration") or 1),
+            },
+        )
 
     def _m_sendAnimation(self, p):
-        return self._send_media(p, "animation", lambda i: {**self._fid(i), "width": 320, "height": 240,
-                                                           "duration": int(p.get("duration") or 1)})
+        return self._send_media(
+            p,
+            "animation",
+            lambda i: {
+                **self._fid(i),
+                "width": 320,
+                "height": 240,
+                "duration": int(p.get("duration") or 1),
+            },
+        )
 
     def _m_sendLocation(self, p: dict) -> dict:
         chat_id = self._require_chat(p)
@@ -2043,5 +2574,9 @@ class BotApiDouble:
             raise ApiError(400, "Bad Request: wrong latitude or longitude") from None
         markup = self._check_markup(p.get("reply_markup"))
         self._check_blocked(chat_id)
-        return self._new_message_locked(self._chat_for(chat_id), dict(self.bot_user),
-                                        location={"latitude": lat, "longitude": lon}, reply_markup=markup)
+        return self._new_message_locked(
+            self._chat_for(chat_id),
+            dict(self.bot_user),
+            location={"latitude": lat, "longitude": lon},
+            reply_markup=markup,
+        )
