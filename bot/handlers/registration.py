@@ -124,18 +124,21 @@ def _profile_html(chat_id: int, locale: str) -> str | None:
             for c in p.interest_sectors or []
             if c in choices.INTEREST_SECTORS
         )
+        answers = [
+            (_l("Country of residence"), country_name(p.country_code, locale)),
+            (_l("City"), p.city),
+            (_l("Home community in Kyrgyzstan"),
+             p.home_place.full_name(locale) if p.home_place else None),
+            (_l("Plans to return"), choices.RETURN_PLANS.get(p.return_plan)),
+            (_l("Sends money home"), choices.REMITTANCES.get(p.remittances)),
+            (_l("Sectors that interest me"), sectors),
+            (_l("Language"), LANGUAGE_NAMES.get(user.locale or locale)),
+        ]
+        heading = esc(_l("My profile"))
         lines = [
-            f"<b>{esc(_l('My profile'))}</b>",
+            f"<b>{heading}</b>",
             "",
-            f"{esc(_l('Country of residence'))}: "
-            f"{esc(country_name(p.country_code, locale) or dash)}",
-            f"{esc(_l('City'))}: {esc(p.city or dash)}",
-            f"{esc(_l('Home community in Kyrgyzstan'))}: "
-            f"{esc(p.home_place.full_name(locale) if p.home_place else dash)}",
-            f"{esc(_l('Plans to return'))}: {esc(choices.RETURN_PLANS.get(p.return_plan, dash))}",
-            f"{esc(_l('Sends money home'))}: {esc(choices.REMITTANCES.get(p.remittances, dash))}",
-            f"{esc(_l('Sectors that interest me'))}: {esc(sectors or dash)}",
-            f"{esc(_l('Language'))}: {esc(LANGUAGE_NAMES.get(user.locale or locale, dash))}",
+            *(f"{esc(label)}: {esc(value or dash)}" for label, value in answers),
             "",
             esc(_l("Site: %(url)s", url=current_app.config["SITE_URL"] + "/account")),
         ]
@@ -256,8 +259,11 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     locale = lang(update, context)
     url = esc(current_app_url(context) + "/privacy")
+    # Catalog strings stay outside f-strings: the extractor does not look inside them.
+    heading = h(context, locale, _l("Privacy"))
+    full_notice = h(context, locale, _l("Read the full privacy notice"))
     text = (
-        f"<b>{h(context, locale, _l('Privacy'))}</b>\n"
+        f"<b>{heading}</b>\n"
         + h(
             context,
             locale,
@@ -268,7 +274,7 @@ async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
                 "time with /delete."
             ),
         )
-        + f'\n<a href="{url}">{h(context, locale, _l("Read the full privacy notice"))}</a>'
+        + f'\n<a href="{url}">{full_notice}</a>'
     )
     markup = keyboard(
         [

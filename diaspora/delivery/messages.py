@@ -76,7 +76,8 @@ def _news(params: Mapping[str, Any], locale: str) -> str:
     parts = [f"<b>{escape(shorten(title, 300))}</b>"]
     if summary:
         parts.append(escape(summary))
-    parts.append(f'<a href="{escape(url)}">{escape(_("Read the full post"))}</a>')
+    link_text = escape(_("Read the full post"))
+    parts.append(f'<a href="{escape(url)}">{link_text}</a>')
     return "\n\n".join(parts)
 
 
@@ -86,5 +87,6 @@ def _text(params: Mapping[str, Any], locale: str) -> str:
     body = escape(shorten(localized_text(params.get("text"), locale), 3500))
     url = params.get("url")
     if url:
-        body += f'\n\n<a href="{escape(absolute_url(str(url)))}">{escape(_("Open"))}</a>'
+        link_text = escape(_("Open"))
+        body += f'\n\n<a href="{escape(absolute_url(str(url)))}">{link_text}</a>'
     return body
