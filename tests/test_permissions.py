@@ -89,6 +89,8 @@ ROUTES: dict[str, list[Route]] = {
     "accounts.request_authority": [
         Route("GET", "/account/authority", answers(200, anonymous=LOGIN, moderator=403, admin=403))
     ],
+    "accounts.download_data": [Route("GET", "/account/data.json", MEMBERS)],
+    "accounts.delete_account": [Route("GET", "/account/delete", MEMBERS)],
     "accounts.link_telegram": [
         Route("POST", "/account/telegram/link", answers(302, anonymous=LOGIN), {"code": "x"})
     ],

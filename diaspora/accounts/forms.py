@@ -125,3 +125,10 @@ class AuthorityRequestForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=list(choices.ROLE_LABELS.items()))
+
+
+class DeleteAccountForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that my profile and answers will be erased for good"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )

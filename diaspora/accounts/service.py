@@ -341,3 +341,51 @@ def delete_personal_data(actor: User, user: User) -> None:
     audit.record(actor, "user.delete_personal_data", user, before=None, after=None)
     anonymise_user(user)
     db.session.commit()
+
+
+def export_personal_data(actor: User, user: User) -> dict[str, Any]:
+    """Everything Mekendesh keeps about a member, as they can download it."""
+    require(actor, "profile.edit", user)
+    profile = user.profile
+    profile_data: dict[str, Any] = {}
+    if profile is not None:
+        profile_data = {
+            column.key: getattr(profile, column.key)
+            for column in Profile.__table__.columns
+            if column.key not in ("user_id", "updated_at")
+        }
+        profile_data["home_place"] = (
+            {"code": profile.home_place.code, "name": profile.home_place.name}
+            if profile.home_place
+            else None
+        )
+    return {
+        "account": {
+            "id": user.id,
+            "email": user.email,
+            "role": user.role,
+            "language": user.locale,
+            "timezone": user.timezone,
+            "telegram_chat_id": user.telegram_chat_id,
+            "broadcasts_paused": user.broadcasts_paused,
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+            "privacy_notice": {
+                "version": user.privacy_version,
+                "accepted_at": _iso(user.privacy_accepted_at),
+            },
+        },
+        "profile": profile_data,
+        "authorities": [
+            {
+                "organisation": link.organisation,
+                "place": link.place.code,
+                "verified_at": _iso(link.verified_at),
+            }
+            for link in user.authority_places
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

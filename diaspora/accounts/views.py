@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from diaspora.accounts import service
 from diaspora.accounts.forms import (
     AuthorityRequestForm,
+    DeleteAccountForm,
     LoginForm,
     ProfileForm,
     RegistrationForm,
@@ -179,6 +181,30 @@ def request_authority() -> ResponseReturnValue:
             flash(_("Thank you. A moderator will verify your authority soon."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/authority_form.html", form=form)
+
+
+@bp.get("/account/data.json")
+@login_required
+def download_data() -> ResponseReturnValue:
+    data = service.export_personal_data(current_user, current_user)
+    response = current_app.response_class(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="mekendesh-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account() -> ResponseReturnValue:
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        service.delete_personal_data(current_user, current_user)
+        logout_user()
+        flash(_("Your personal data has been deleted. Thank you for having been with us."), "info")
+        return redirect(url_for("main.index"))
+    return render_template("accounts/delete.html", form=form)
 
 
 # -- administration --------------------------------------------------------------------------

@@ -141,3 +141,32 @@ def test_authority_request_refuses_missing_place(client, make_user) -> None:
     )
     assert "This field is required." in page
     assert 'value="X"' in page
+
+
+def test_member_downloads_their_data(client, make_user, here) -> None:
+    user = make_user("member", email="mine@example.org", home=here)
+    login(client, user)
+    response = client.get("/account/data.json")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.get_json()
+    assert data["account"]["email"] == "mine@example.org"
+    assert data["profile"]["country_code"] == "RU"
+    assert data["profile"]["home_place"]["code"] == here.code
+    assert data["account"]["privacy_notice"]["version"] == "2026-11"
+
+
+def test_member_deletes_their_data(app, client, make_user) -> None:
+    user = make_user("member", email="gone@example.org")
+    login(client, user)
+    refused = client.post("/account/delete?lang=en", data={})
+    assert "Tick the box to confirm." in refused.get_data(as_text=True)
+    response = client.post("/account/delete", data={"confirm": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        gone = db.session.get(User, user.id)
+        assert gone.email is None and gone.profile is None and not gone.active
+    # Logged out, and the old password opens nothing.
+    assert client.get("/account").status_code == 302
+    again = client.post("/login?lang=en", data={"email": "gone@example.org", "password": "x" * 12})
+    assert "Wrong e-mail or password." in again.get_data(as_text=True)
