@@ -8,18 +8,6 @@ from diaspora.extensions import db
 from diaspora.places.models import Place
 
 
-def register(chat, language: str, country: str, city: str | None = "Москва") -> list[str]:
-    chat.command("start")
-    chat.press(language, n=2)
-    chat.press_data("consent:yes", n=2)
-    chat.press_data(f"ct:{country}", n=2)
-    if city is None:
-        chat.press_data("skip", n=2)
-    else:
-        chat.send(city, n=2)
-    return []
-
-
 def test_smoke_start(bot, new_chat):
     chat = new_chat()
     replies = chat.command("start")
