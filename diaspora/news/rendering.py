@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import io
 
 import markdown
@@ -43,8 +44,6 @@ def plain_text(text: str | None) -> str:
     """The words of a Markdown text without any markup (for summaries and feeds)."""
     html = markdown.markdown(text or "", extensions=["extra"])
     stripped = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
-    import html as html_module
-
     return " ".join(html_module.unescape(stripped).split())
 
 
