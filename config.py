@@ -67,6 +67,22 @@ class Config:
     TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
     TELEGRAM_SEND_RATE = float(os.environ.get("TELEGRAM_SEND_RATE", "25"))
 
+    # The bot process (README, "The Telegram bot").
+    BOT_PERSISTENCE_INTERVAL = float(os.environ.get("BOT_PERSISTENCE_INTERVAL", "2"))
+    BOT_CONCURRENT_UPDATES = int(os.environ.get("BOT_CONCURRENT_UPDATES", "64"))
+    BOT_CONNECTION_POOL = int(os.environ.get("BOT_CONNECTION_POOL", "8"))
+    # Unset: the bot runs an outbox sender in its own process (never in tests).
+    BOT_RUN_SENDER = os.environ.get("BOT_RUN_SENDER")
+
+    # The outbox sender (README, "News and broadcasts").
+    DELIVERY_LEASE_SECONDS = float(os.environ.get("DELIVERY_LEASE_SECONDS", "60"))
+    DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "5"))
+    DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "5"))
+    # Requests in flight; unset: about rate / 10, between 8 and 64.
+    DELIVERY_CONCURRENCY = int(os.environ["DELIVERY_CONCURRENCY"]) if os.environ.get(
+        "DELIVERY_CONCURRENCY") else None
+    DELIVERY_HTTP = os.environ.get("DELIVERY_HTTP", "httpx")  # or "stream", the lean client
+
     PRIVACY_NOTICE_VERSION = "2026-11"
 
 

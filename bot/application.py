@@ -86,12 +86,12 @@ def build_application(
         )
     api = base_url or flask_app.config.get("TELEGRAM_API_URL") or "https://api.telegram.org"
     api = api.rstrip("/")
-    interval = float(flask_app.config.get("BOT_PERSISTENCE_INTERVAL", 2.0))
+    interval = float(flask_app.config["BOT_PERSISTENCE_INTERVAL"])
     # Updates handled at once (different chats; one chat's updates run in order) and HTTP
     # connections to the Bot API. More is not faster: httpcore's pool bookkeeping grows with
     # connections x waiting requests.
-    concurrency = int(flask_app.config.get("BOT_CONCURRENT_UPDATES", 64))
-    pool = int(flask_app.config.get("BOT_CONNECTION_POOL", 8))
+    concurrency = int(flask_app.config["BOT_CONCURRENT_UPDATES"])
+    pool = int(flask_app.config["BOT_CONNECTION_POOL"])
     application = (
         Application.builder()
         .token(token)

@@ -13,13 +13,17 @@ import asyncio
 import html
 import logging
 import time
+import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask
 from flask_babel import force_locale
 from telegram import Update
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
+from telegram.warnings import PTBDeprecationWarning
 
 from diaspora.extensions import db as _db
 from diaspora.i18n import SUPPORTED_LOCALES, normalize_locale
@@ -96,6 +100,14 @@ def lang(update: Update | None, context: ContextTypes.DEFAULT_TYPE) -> str:
     if chosen in SUPPORTED_LOCALES:
         return chosen
     return guess_locale(update)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's 429 wait in seconds (an int in PTB 22, a timedelta in later versions)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        delay = error.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:

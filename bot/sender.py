@@ -33,7 +33,6 @@ import sys
 import time
 import urllib.parse
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -52,6 +51,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.runtime import retry_after_seconds
 from diaspora.delivery import worker
 from diaspora.delivery.models import BLOCKED, CANCELLED, FAILED, QUEUED, SENT
 from diaspora.models import utcnow
@@ -134,20 +134,6 @@ class ChatPacer:
                 self.locks.pop(chat_id, None)
 
 
-def _setting(config: Any, name: str, default: Any) -> Any:
-    """A sender setting: the Flask config, else the environment, else the default."""
-    value = config.get(name)
-    if value is None or value == "":
-        value = os.environ.get(name) or default
-    return value
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
-
-
 class Sender:
     def __init__(
         self,
@@ -172,13 +158,13 @@ class Sender:
         self.rate = min(MAX_RATE, max(0.1, float(rate or config.get("TELEGRAM_SEND_RATE")
                                                  or DEFAULT_RATE)))
         self.batch_size = batch_size or max(20, min(2000, int(self.rate * 2)))
-        self.lease_seconds = float(lease_seconds or _setting(config, "DELIVERY_LEASE_SECONDS", 60))
-        self.max_attempts = int(max_attempts or _setting(config, "DELIVERY_MAX_ATTEMPTS", 5))
+        self.lease_seconds = float(lease_seconds or config["DELIVERY_LEASE_SECONDS"])
+        self.max_attempts = int(max_attempts or config["DELIVERY_MAX_ATTEMPTS"])
         self.retry_base = float(retry_base if retry_base is not None
-                                else _setting(config, "DELIVERY_RETRY_BASE_SECONDS", 5.0))
+                                else config["DELIVERY_RETRY_BASE_SECONDS"])
         # Requests in flight at once: enough to cover Telegram's latency at the rate (about
         # rate x 0.1 s), bounded so the HTTP pool stays cheap.
-        self.concurrency = int(concurrency or _setting(config, "DELIVERY_CONCURRENCY", None)
+        self.concurrency = int(concurrency or config["DELIVERY_CONCURRENCY"]
                                or max(8, min(64, int(self.rate / 10))))
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.idle_interval = idle_interval
@@ -328,9 +314,7 @@ class Sender:
                         link_preview_options=LinkPreviewOptions(is_disabled=True),
                     )
                 except RetryAfter as error:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        wait = _seconds(error.retry_after)
+                    wait = retry_after_seconds(error)
                     log.warning("Telegram asks to wait %.1f s (429)", wait)
                     self.bucket.pause(wait)
                     rate_limited += 1
@@ -512,7 +496,7 @@ class _StaleConnection(ValueError):
 
 def make_bot(flask_app: Flask, *, concurrency: int = 64) -> Bot:
     config = flask_app.config
-    if str(_setting(config, "DELIVERY_HTTP", "httpx")).lower() == "stream":
+    if str(config["DELIVERY_HTTP"]).lower() == "stream":
         request: BaseRequest = StreamRequest(pool_size=concurrency)
     else:
         request = HTTPXRequest(connection_pool_size=concurrency + 4, read_timeout=10.0,
@@ -546,8 +530,9 @@ _IN_BOT: dict[str, Any] = {}
 
 
 def _enabled(flask_app: Flask) -> bool:
-    default = "0" if flask_app.testing else "1"
-    value = _setting(flask_app.config, "BOT_RUN_SENDER", default)
+    value = flask_app.config.get("BOT_RUN_SENDER")
+    if value is None or value == "":
+        return not flask_app.testing
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import warnings
 
 from flask_babel import lazy_gettext as _l
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
-from telegram.warnings import PTBDeprecationWarning
 
-from bot.runtime import clip, h, lang, t
+from bot.runtime import clip, h, lang, retry_after_seconds, t
 
 MAX_CALLBACK_BYTES = 64
 MAX_RETRY_WAIT = 5.0  # seconds a reply may wait for Telegram's flood control
@@ -42,10 +40,7 @@ async def send(
     except RetryAfter as flood:
         # Telegram asks us to slow down: a short wait is better than a lost answer; a long
         # one goes to the error handler (the member can simply ask again).
-        with warnings.catch_warnings():  # int today, timedelta in a later PTB: both work
-            warnings.simplefilter("ignore", PTBDeprecationWarning)
-            delay = flood.retry_after
-        seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+        seconds = retry_after_seconds(flood)
         if seconds > MAX_RETRY_WAIT:
             raise
         await asyncio.sleep(seconds)

@@ -13,7 +13,7 @@ from telegram import BotCommand, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.handlers.common import button, keyboard, rows, say, send, stale
-from bot.runtime import h, lang, render, t
+from bot.runtime import FLASK_APP_KEY, h, lang, render, t
 from diaspora.i18n import SUPPORTED_LOCALES
 
 MenuAction = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -127,11 +127,11 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def set_commands(application: Application) -> None:
     """The command list in each language (and Kyrgyz for everyone else)."""
-    flask_app = application.bot_data["flask_app"]
+    app = application.bot_data[FLASK_APP_KEY]
     for code in (None, *SUPPORTED_LOCALES):
         locale = code or "ky"
         commands = [
-            BotCommand(name, render(flask_app, locale, label)[:256]) for name, label in COMMANDS
+            BotCommand(name, render(app, locale, label)[:256]) for name, label in COMMANDS
         ]
         await application.bot.set_my_commands(commands, language_code=code)
 

@@ -32,7 +32,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.handlers.common import ack, button, keyboard, rows, say, send, stale
 from bot.handlers.menu import show_menu
-from bot.runtime import db, esc, guess_locale, h, lang, t
+from bot.runtime import db, esc, flask_app, guess_locale, h, lang, t
 from diaspora.accounts import choices, service
 from diaspora.accounts import telegram as tg
 from diaspora.errors import DomainError, NotFound
@@ -258,7 +258,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     locale = lang(update, context)
-    url = esc(current_app_url(context) + "/privacy")
+    url = esc(flask_app(context).config["SITE_URL"] + "/privacy")
     # Catalog strings stay outside f-strings: the extractor does not look inside them.
     heading = h(context, locale, _l("Privacy"))
     full_notice = h(context, locale, _l("Read the full privacy notice"))
@@ -285,10 +285,6 @@ async def ask_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     context.user_data["step"] = CONSENT
     await send(update, context, text, markup)
     return CONSENT
-
-
-def current_app_url(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return context.application.bot_data["flask_app"].config["SITE_URL"]
 
 
 async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
