@@ -12,6 +12,10 @@ REQUIRED = _l("This field is required.")
 TOO_LONG = _l("This is too long.")
 
 
+class ConfirmForm(FlaskForm):
+    """An empty form for a button that changes something: its CSRF token protects it."""
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()

@@ -25,8 +25,7 @@ from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 
 
 def _is_registered(chat_id: int) -> bool:
-    user = tg.find_chat_user(chat_id)
-    return user is not None and user.privacy_accepted_at is not None
+    return tg.registered_chat_user(chat_id) is not None
 
 
 def _delete(chat_id: int) -> bool:
@@ -169,7 +168,7 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         url = await db(context, _login_link, update.effective_chat.id)
-    except (NotFound, DomainError):
+    except DomainError:
         await say(update, context, _l("You are not registered yet. Send /start to begin."))
         return
     locale = lang(update, context)

@@ -70,8 +70,8 @@ OWN_CALLBACKS = r"^(lang|consent|ct|skip|pl|pp|hs|hb|rp|rm|sc)(:|$)"
 
 
 def _account(chat_id: int) -> dict | None:
-    user = tg.find_chat_user(chat_id)
-    if user is None or user.privacy_accepted_at is None:
+    user = tg.registered_chat_user(chat_id)
+    if user is None:
         return None
     profile = service.ensure_profile(user)
     return {
@@ -113,8 +113,8 @@ def _choose_place(place_id: int, parent_id: int, locale: str) -> dict | None:
 
 
 def _profile_html(chat_id: int, locale: str) -> str | None:
-    user = tg.find_chat_user(chat_id)
-    if user is None or user.privacy_accepted_at is None:
+    user = tg.registered_chat_user(chat_id)
+    if user is None:
         return None
     p = service.ensure_profile(user)
     with force_locale(locale):

@@ -55,11 +55,15 @@ def is_admin(user: Any) -> bool:
     return is_member(user) and user.role == "admin"
 
 
-def verified_place_ids(user: Any) -> set[int]:
+def verified_places(user: Any) -> list[Any]:
     """Places a verified authority speaks for (its own, not yet their descendants)."""
     if not is_member(user) or user.role != "authority":
-        return set()
-    return {link.place_id for link in user.authority_places if link.verified}
+        return []
+    return [link.place for link in user.authority_places if link.verified]
+
+
+def verified_place_ids(user: Any) -> set[int]:
+    return {place.id for place in verified_places(user)}
 
 
 def is_verified_authority_for(user: Any, place: Any) -> bool:

@@ -47,9 +47,17 @@ def find_chat_user(chat_id: int) -> User | None:
     )
 
 
-def require_chat_user(chat_id: int) -> User:
+def registered_chat_user(chat_id: int) -> User | None:
+    """The chat's account once its member agreed to the privacy notice, else None."""
     user = find_chat_user(chat_id)
     if user is None or not user.active or user.privacy_accepted_at is None:
+        return None
+    return user
+
+
+def require_chat_user(chat_id: int) -> User:
+    user = registered_chat_user(chat_id)
+    if user is None:
         raise NotFound(_l("You are not registered yet. Send /start to begin."))
     return user
 

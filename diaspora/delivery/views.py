@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from diaspora.accounts.permissions import can
 from diaspora.delivery import service as delivery
 from diaspora.delivery.models import Broadcast
-from diaspora.errors import DomainError, NotFound
+from diaspora.errors import DomainError
+from diaspora.forms import ConfirmForm
 
 bp = Blueprint("delivery", __name__, url_prefix="/broadcasts")
 
-
-class ConfirmForm(FlaskForm):
-    """An empty form: its CSRF token protects a button."""
 
 
 def _broadcast(broadcast_id: int) -> Broadcast:
     if not can(current_user, "delivery.view_progress"):
         abort(403)
-    try:
-        return delivery.get_broadcast(broadcast_id)
-    except NotFound:
-        abort(404)
+    return delivery.get_broadcast(broadcast_id)  # NotFound answers 404
 
 
 @bp.get("/")
@@ -63,8 +57,9 @@ def cancel(broadcast_id: int) -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         try:
             count = delivery.cancel_broadcast(current_user, broadcast)
-            flash(_("The broadcast is cancelled; %(count)d messages will not be sent.",
-                    count=count), "info")
+            flash(ngettext("The broadcast is cancelled; %(num)d message will not be sent.",
+                           "The broadcast is cancelled; %(num)d messages will not be sent.",
+                           count), "info")
         except DomainError as error:
             flash(str(error.message), "error")
     return redirect(url_for("delivery.show", broadcast_id=broadcast.id))

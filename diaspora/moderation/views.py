@@ -17,7 +17,7 @@ from diaspora.accounts.models import AuthorityPlace
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import db
-from diaspora.forms import REQUIRED, TOO_LONG, show_domain_error
+from diaspora.forms import REQUIRED, TOO_LONG, ConfirmForm, show_domain_error
 from diaspora.main.templating import current_locale
 from diaspora.moderation.models import AuditEntry
 from diaspora.places import service as places
@@ -42,9 +42,6 @@ class CommunityForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.district_id.validate_choice = False
 
-
-class ConfirmForm(FlaskForm):
-    """An empty form: its CSRF token is what protects a button."""
 
 
 def _staff_only() -> None:

@@ -11,7 +11,13 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tr
 from sqlalchemy.orm import selectinload
 
 from diaspora.accounts.models import User
-from diaspora.accounts.permissions import can, is_staff, is_verified_authority_for, require
+from diaspora.accounts.permissions import (
+    can,
+    is_staff,
+    is_verified_authority_for,
+    require,
+    verified_places,
+)
 from diaspora.delivery import service as delivery
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
@@ -119,7 +125,7 @@ def save_post(
     if not is_staff(actor):
         # A local authority writes for its own places, to the people from there.
         if place is None:
-            own = [link.place for link in actor.authority_places if link.verified]
+            own = verified_places(actor)
             place = own[0] if len(own) == 1 else None
         if place is None or not is_verified_authority_for(actor, place):
             raise ValidationError(_l("Choose one of the places you represent."),

@@ -20,11 +20,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
-from diaspora.accounts.permissions import can, is_staff
-from diaspora.errors import DomainError, NotFound
-from diaspora.forms import show_domain_error
+from diaspora.accounts.permissions import can, is_staff, verified_places
+from diaspora.errors import DomainError
+from diaspora.forms import ConfirmForm, show_domain_error
 from diaspora.i18n import SUPPORTED_LOCALES, localized
 from diaspora.main.templating import current_locale
 from diaspora.news import service as news
@@ -37,16 +36,6 @@ from diaspora.places.countries import country_choices
 
 bp = Blueprint("news", __name__, url_prefix="/news")
 
-
-class ConfirmForm(FlaskForm):
-    """An empty form: its CSRF token protects a button."""
-
-
-def _post_or_404(post_id: int) -> NewsPost:
-    try:
-        return news.get_post(post_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/")
@@ -64,7 +53,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<int:post_id>")
 def show(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = news.get_post(post_id)
     if not news.can_view(current_user, post):
         abort(404)
     locale = current_locale()
@@ -76,10 +65,7 @@ def show(post_id: int) -> ResponseReturnValue:
 
 @bp.get("/images/<int:image_id>")
 def image(image_id: int) -> ResponseReturnValue:
-    try:
-        picture = news.image_for(image_id, current_user)
-    except NotFound:
-        abort(404)
+    picture = news.image_for(image_id, current_user)
     response = Response(picture.data, mimetype=picture.content_type)
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -103,10 +89,7 @@ def feed(lang: str) -> ResponseReturnValue:
 
 def _fill_choices(form: NewsForm) -> None:
     locale = current_locale()
-    if is_staff(current_user):
-        own = []
-    else:
-        own = [link.place for link in current_user.authority_places if link.verified]
+    own = [] if is_staff(current_user) else verified_places(current_user)
     grouped = places.grouped_place_choices(locale)
     all_places = [(str(pid), name) for _group, options in grouped for pid, name in options]
     if own:
@@ -166,7 +149,7 @@ def create() -> ResponseReturnValue:
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = news.get_post(post_id)
     if not can(current_user, "news.edit", post):
         abort(403)
     form = NewsForm(obj=None)
@@ -192,7 +175,7 @@ def edit(post_id: int) -> ResponseReturnValue:
 @bp.post("/<int:post_id>/unpublish")
 @login_required
 def unpublish(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = news.get_post(post_id)
     if not can(current_user, "news.unpublish", post):
         abort(403)
     if ConfirmForm().validate_on_submit():

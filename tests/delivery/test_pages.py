@@ -27,7 +27,10 @@ def test_progress_page_and_cancel(app, users, make_user):
     assert data["total"] == 3 and data["queued"] == 3 and data["percent"] == 0.0
     assert staff.get("/broadcasts/").status_code == 200
     assert staff.get("/broadcasts/999999").status_code == 404
-    assert staff.post(f"/broadcasts/{broadcast.id}/cancel").status_code == 302
+    cancelled = staff.post(f"/broadcasts/{broadcast.id}/cancel?lang=ru")
+    assert cancelled.status_code == 302
+    shown = staff.get(cancelled.headers["Location"]).get_data(as_text=True)
+    assert "3 сообщения не будут отправлены" in shown  # the Russian plural for 3
     db.session.expire_all()
     assert db.session.get(Broadcast, broadcast.id).cancelled
     assert delivery.progress(broadcast).cancelled == 3
