@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
-from pathlib import Path
 
 import click
 from flask import Flask
@@ -42,18 +40,12 @@ def register_commands(app: Flask) -> None:
 
         upgrade()
         places.load_gazetteer()
-        # One stamp per database, so a second database (PostgreSQL) gets its demo data too.
-        url_hash = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()
-        stamp = Path(app.instance_path) / f".demo-seeded-{url_hash[:12]}"
-        if not stamp.exists():
-            if not accounts.find_by_email(DEMO_ACCOUNTS[0][0]):
-                seed_demo()
-                click.echo("Demo accounts created (see README, \"Demo accounts\").")
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text("demo data loaded once; delete this file to allow it again\n")
+        # Demo data goes into a new, empty database only: the database itself remembers.
+        if db.session.scalar(select(User.id).limit(1)) is None:
+            seed_demo()
+            click.echo("Demo accounts created (see README, \"Demo accounts\").")
         if announce:
             _say_how_to_start_the_bot(app)
-
 
     @app.cli.command("load-places")
     def load_places_command() -> None:

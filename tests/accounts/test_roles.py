@@ -88,3 +88,27 @@ def test_users_page_counts_with_plural_forms(client, make_user) -> None:
     assert "1 account" in client.get("/admin/users?lang=en").get_data(as_text=True)
     make_user("member")
     assert "2 accounts" in client.get("/admin/users?lang=en").get_data(as_text=True)
+
+
+def test_bootstrap_adds_demo_data_to_a_new_database_only(tmp_path) -> None:
+    from diaspora import create_app
+    from tests.conftest import make_test_config
+
+    fresh = create_app(make_test_config(f"sqlite:///{tmp_path}/fresh.sqlite3"))
+    runner = fresh.test_cli_runner()
+    first = runner.invoke(args=["bootstrap"])
+    assert first.exit_code == 0, first.output
+    assert "Demo accounts created" in first.output
+    with fresh.app_context():
+        users_after_first = db.session.scalar(sa.select(sa.func.count(User.id)))
+        assert users_after_first > len(DEMO_ACCOUNTS)
+        # A member deletes a demo account: starting again must not bring demo data back.
+        db.session.delete(
+            db.session.scalar(sa.select(User).where(User.email == DEMO_ACCOUNTS[4][0]))
+        )
+        db.session.commit()
+    second = runner.invoke(args=["bootstrap"])
+    assert second.exit_code == 0 and "Demo accounts created" not in second.output
+    with fresh.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == users_after_first - 1
+        db.engine.dispose()
