@@ -52,7 +52,7 @@ from telegram.error import (
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.runtime import retry_after_seconds
-from diaspora.delivery import worker
+from diaspora.delivery import housekeeping, worker
 from diaspora.delivery.models import BLOCKED, CANCELLED, FAILED, QUEUED, SENT
 from diaspora.models import utcnow
 
@@ -255,7 +255,8 @@ class Sender:
                     try:
                         await self._db(function)
                     except Exception:  # noqa: BLE001
-                        log.exception("sender housekeeping failed")
+                        log.exception("sender housekeeping job %s failed",
+                                      getattr(function, "name", function))
             if self._queue.qsize() < self.batch_size // 2:
                 jobs = await self._db(worker.claim, self.owner, self.batch_size,
                                       self.lease_seconds)
@@ -548,7 +549,7 @@ async def start_in_bot(application: Any) -> None:
     stop = asyncio.Event()
     _IN_BOT["stop"] = stop
     _IN_BOT["task"] = asyncio.create_task(
-        run_sender(flask_app, stop_event=stop, housekeeping=_housekeeping())
+        run_sender(flask_app, stop_event=stop, housekeeping=housekeeping.jobs(flask_app))
     )
 
 
@@ -558,12 +559,6 @@ async def stop_in_bot(application: Any) -> None:
         stop.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, timeout=30)
-
-
-def _housekeeping() -> list[Callable[[], Any]]:
-    from diaspora.news.service import publish_due_posts
-
-    return [publish_due_posts]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -593,7 +588,7 @@ def main(argv: list[str] | None = None) -> None:
                          max_seconds=args.max_seconds, rate=args.rate, batch_size=args.batch,
                          lease_seconds=args.lease, owner=args.worker_id,
                          concurrency=args.concurrency,
-                         housekeeping=_housekeeping())
+                         housekeeping=housekeeping.jobs(app))
 
     asyncio.run(serve())
 
