@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Job:
     id: int
-    user_id: int
+    user_id: int | None
     chat_id: int | None
     broadcast_id: int | None
     attempts: int
@@ -108,6 +108,7 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
         select(
             OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.broadcast_id,
             OutboxMessage.template, OutboxMessage.params, OutboxMessage.attempts,
+            OutboxMessage.chat_id,
             User.telegram_chat_id, User.locale, User.telegram_language_code, User.active,
             User.deleted_at, User.telegram_blocked_at, User.broadcasts_paused,
         )
@@ -129,13 +130,16 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
     rendered: dict[tuple[int, str], str] = {}  # a broadcast is rendered once per language
     jobs = []
     for row in rows:
-        job = Job(id=row.id, user_id=row.user_id, chat_id=row.telegram_chat_id,
+        # A row for a chat the account has left: a 403 from that chat says nothing about
+        # the member's current chat, so no user is marked blocked for it (user_id None).
+        job = Job(id=row.id, user_id=None if row.chat_id else row.user_id,
+                  chat_id=row.chat_id or row.telegram_chat_id,
                   broadcast_id=row.broadcast_id, attempts=row.attempts)
         jobs.append(job)
-        if not row.telegram_chat_id or not row.active or row.deleted_at is not None:
+        if not job.chat_id or not row.active or row.deleted_at is not None:
             job.skip, job.reason = SKIPPED, "member not reachable through Telegram"
             continue
-        if row.telegram_blocked_at is not None:
+        if row.telegram_blocked_at is not None and not row.chat_id:
             job.skip, job.reason = BLOCKED, "member blocked the bot"
             continue
         locale = (normalize_locale(row.locale) or normalize_locale(row.telegram_language_code)

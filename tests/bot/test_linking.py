@@ -77,7 +77,7 @@ def test_web_sends_one_time_login_link(app, bot, registered_chat, client):
     account = client.get("/account")
     assert account.status_code == 200
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(chat_user(app, chat.id).id)
+        assert session["_user_id"] == chat_user(app, chat.id).get_id()
     # the link works once
     other = app.test_client()
     assert other.post(url).status_code == 410
