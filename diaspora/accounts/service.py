@@ -12,7 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy import types as sa_types
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -395,15 +396,35 @@ def anonymise_user(user: User) -> None:
     end_all_sessions(user)
 
 
-def delete_personal_data(actor: User, user: User) -> None:
-    """A member erases their personal data (the bot's /delete; the web can reuse it).
+def _bot_state_of_chat(chat_id: int) -> Any:
+    """The bot's stored rows of a chat: user_data under its id, conversations under
+    "[chat_id, user_id]" keys."""
+    from diaspora.accounts.models import BotState
 
-    The profile, e-mail, password, Telegram chat and pending codes go; the account row is
-    kept anonymous and inactive so that what the member once published keeps an author id
-    without a name. Nobody can log in to it again.
+    return (BotState.key == str(chat_id)) | BotState.key.like(f"[{chat_id},%")
+
+
+def erase_bot_state(chat_id: int) -> None:
+    """Forget what the bot stored for a chat (answers in progress, language); caller
+    commits."""
+    from diaspora.accounts.models import BotState
+
+    db.session.execute(sa_delete(BotState).where(_bot_state_of_chat(chat_id)))
+
+
+def delete_personal_data(actor: User, user: User) -> None:
+    """A member erases their personal data: the one operation behind the bot's /delete and
+    the web's "Delete my data".
+
+    The profile, e-mail, password, Telegram chat, the bot's stored answers for that chat and
+    pending codes go; every session ends; the account row is kept anonymous and inactive so
+    that what the member once published keeps an author id without a name. Nobody can log in
+    to it again.
     """
     require(actor, "profile.edit", user)
     audit.record(actor, "user.delete_personal_data", user, before=None, after=None)
+    if user.telegram_chat_id is not None:
+        erase_bot_state(user.telegram_chat_id)
     anonymise_user(user)
     db.session.commit()
 
@@ -432,6 +453,8 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             "language": user.locale,
             "timezone": user.timezone,
             "telegram_chat_id": user.telegram_chat_id,
+            "telegram_language_code": user.telegram_language_code,
+            "telegram_blocked_at": _iso(user.telegram_blocked_at),
             "broadcasts_paused": user.broadcasts_paused,
             "created_at": _iso(user.created_at),
             "last_login_at": _iso(user.last_login_at),
@@ -445,11 +468,73 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             {
                 "organisation": link.organisation,
                 "place": link.place.code,
+                "requested_at": _iso(link.requested_at),
                 "verified_at": _iso(link.verified_at),
             }
             for link in user.authority_places
         ],
+        "bot_state": _bot_state_export(user),
+        "audit_log_about_you": _audit_about(user),
+        # Every other row that names the member (posts they wrote, messages sent to them,
+        # ...): found through the foreign keys, so a new feature's rows are never forgotten.
+        "records": _rows_naming(user),
     }
+
+
+def _bot_state_export(user: User) -> list[dict[str, Any]]:
+    from diaspora.accounts.models import BotState
+
+    if user.telegram_chat_id is None:
+        return []
+    rows = db.session.scalars(
+        select(BotState).where(_bot_state_of_chat(user.telegram_chat_id))
+        .order_by(BotState.namespace, BotState.key)
+    )
+    return [{"namespace": row.namespace, "key": row.key, "data": row.data,
+             "updated_at": _iso(row.updated_at)} for row in rows]
+
+
+def _audit_about(user: User) -> list[dict[str, Any]]:
+    """Audit rows about the member or their authority places (rows they wrote themselves
+    are under records.audit_log)."""
+    from diaspora.moderation.models import AuditEntry
+
+    about = (AuditEntry.object_type == "user") & (AuditEntry.object_id == user.id)
+    link_ids = [link.id for link in user.authority_places]
+    if link_ids:
+        about |= (AuditEntry.object_type == "authorityplace") & AuditEntry.object_id.in_(link_ids)
+    rows = db.session.scalars(select(AuditEntry).where(about).order_by(AuditEntry.id))
+    return [{"action": row.action, "object_type": row.object_type, "object_id": row.object_id,
+             "before": row.before, "after": row.after, "created_at": _iso(row.created_at),
+             "by_you": row.actor_id == user.id} for row in rows]
+
+
+# Secrets and bulk data are not personal data of the member: left out of the download.
+_EXPORT_SKIPPED_COLUMNS = {"token_hash", "password_hash"}
+
+
+def _rows_naming(user: User) -> dict[str, list[dict[str, Any]]]:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in ("users", "profiles", "authority_places"):
+            continue
+        columns = [fk.parent for fk in table.foreign_keys
+                   if fk.column.table.name == "users" and fk.column.name == "id"]
+        if not columns:
+            continue
+        shown = [column for column in table.columns
+                 if column.name not in _EXPORT_SKIPPED_COLUMNS
+                 and not isinstance(column.type, sa_types.LargeBinary)]
+        condition = or_(*(column == user.id for column in columns))
+        rows = db.session.execute(select(*shown).where(condition)).mappings()
+        found = [{key: _plain(value) for key, value in row.items()} for row in rows]
+        if found:
+            records[table.name] = found
+    return records
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _iso(value: Any) -> str | None:

@@ -253,6 +253,7 @@ def download_data() -> ResponseReturnValue:
 def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm()
     if form.validate_on_submit():
+        # The same erasure as the bot's /delete: chat, the bot's stored answers, sessions.
         service.delete_personal_data(current_user, current_user)
         sessions.end(None)  # erasing already ended every session of the account
         flash(_("Your personal data has been deleted. Thank you for having been with us."), "info")

@@ -58,9 +58,13 @@ def test_duplicate_email_is_refused_clearly_and_form_keeps_input(client) -> None
     ("password", "message"),
     [
         ("short1", "at least 10 characters"),
-        ("onlyletterslong", "both letters and digits"),
-        ("1234567890", "both letters and digits"),
-        ("password1234", "too easy to guess"),
+        ("password12", "most common passwords"),
+        ("qwerty1234", "most common passwords"),
+        ("1234567890", "most common passwords"),
+        ("Mekendesh1", "too easy to guess"),  # the site's own name
+        ("aida.example", "too easy to guess"),  # the e-mail address aida@example.org
+        ("asdfghjkl;", "Keyboard patterns"),
+        ("abcdefghijk", "Keyboard patterns"),
     ],
 )
 def test_weak_passwords_are_refused_with_reason(client, password: str, message: str) -> None:
