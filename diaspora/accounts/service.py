@@ -50,7 +50,7 @@ def check_email(email: str) -> str:
 _STRENGTH_ADVICE = (
     (("common password", "commonly used password"),
      _l("This is one of the most common passwords. Add a few unusual words.")),
-    (("keyboard", "repeats", "sequences"),
+    (("keyboard", "rows of keys", "repeats", "sequences"),
      _l("Keyboard patterns, repeats and sequences are easy to guess. Add a few unusual "
         "words.")),
     (("years", "dates"),

@@ -13,6 +13,7 @@ import re
 
 from flask import session
 from flask_login import login_user, logout_user
+from werkzeug.local import LocalProxy
 
 from diaspora.accounts import service
 from diaspora.accounts.models import User
@@ -41,6 +42,10 @@ def load_user(session_key: str) -> User | None:
 def start(user: User, *, remember: bool = False) -> None:
     """Log in with a fresh session: nothing from before the login (a planted session id,
     an old CSRF token, another person's leftovers) carries over."""
+    # Flask-Login keeps the object it is given; `current_user` (a proxy to that very slot)
+    # would then point at itself.
+    if isinstance(user, LocalProxy):
+        user = user._get_current_object()
     session.clear()
     login_user(user, remember=remember)
 
