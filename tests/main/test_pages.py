@@ -68,6 +68,7 @@ def test_language_link_changes_the_page_not_the_saved_profile(app, client, make_
     login(client, user)
     client.get("/?lang=ru")
     assert html_lang(client.get("/account")) == "ru"  # the switch sticks in this session
+    db.session.expire_all()
     assert db.session.get(User, user.id).locale == "ky"
     fresh = client.application.test_client()  # another browser: the saved language
     login(fresh, user)
