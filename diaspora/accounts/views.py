@@ -30,6 +30,7 @@ from diaspora.accounts.forms import (
     RoleForm,
     TelegramCodeForm,
 )
+from diaspora.accounts.models import User
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import limiter
@@ -41,6 +42,11 @@ from diaspora.places.countries import country_choices
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _me() -> User:
+    """The logged-in user itself, not the `current_user` proxy: services keep and audit it."""
+    return current_user._get_current_object()
 
 
 def _safe_next(target: str | None) -> str:
@@ -129,7 +135,7 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = service.change_password(
-                current_user, form.current_password.data, form.password.data
+                _me(), form.current_password.data, form.password.data
             )
         except DomainError as error:
             show_domain_error(form, error)
@@ -254,7 +260,7 @@ def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm()
     if form.validate_on_submit():
         # The same erasure as the bot's /delete: chat, the bot's stored answers, sessions.
-        service.delete_personal_data(current_user, current_user)
+        service.delete_personal_data(_me(), _me())
         sessions.end(None)  # erasing already ended every session of the account
         flash(_("Your personal data has been deleted. Thank you for having been with us."), "info")
         return redirect(url_for("main.index"))
@@ -316,7 +322,7 @@ def link_telegram() -> ResponseReturnValue:
     form = TelegramCodeForm()
     if form.validate_on_submit():
         try:
-            preview = telegram_accounts.preview_link_code(current_user, form.code.data)
+            preview = telegram_accounts.preview_link_code(_me(), form.code.data)
         except DomainError as error:
             flash(str(error.message), "error")
         else:
@@ -337,7 +343,7 @@ def confirm_link_telegram() -> ResponseReturnValue:
     form = TelegramCodeForm()
     if form.validate_on_submit():
         try:
-            telegram_accounts.redeem_link_code(current_user, form.code.data)
+            telegram_accounts.redeem_link_code(_me(), form.code.data)
         except DomainError as error:
             flash(str(error.message), "error")
         else:
