@@ -120,3 +120,20 @@ def test_a_new_remember_me_cookie_after_revocation(app, client, make_user):
     _log_in(client, "aida@example.org", remember=True)
     assert _cookie(client, "remember_token") != first
     assert user.id  # same account
+
+
+def test_log_out_everywhere_needs_the_forms_csrf_token(database_url, make_user):
+    from diaspora import create_app
+    from tests.conftest import IsolatedClient, make_test_config
+
+    app = create_app(make_test_config(database_url, WTF_CSRF_ENABLED=True))
+    app.test_client_class = IsolatedClient
+    make_user(email="aida@example.org")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"email": "aida@example.org", "password": PASSWORD,
+                                "csrf_token": token})
+    saved = _cookie(client, "session")
+    assert client.post("/account/logout-everywhere").status_code == 400  # no token
+    assert _browser_with(app, session=saved).get("/account").status_code == 200
