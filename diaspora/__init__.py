@@ -103,12 +103,9 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
-    from diaspora.accounts.models import User
+    from diaspora.accounts.sessions import load_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    login_manager.user_loader(load_user)
 
 
 def configure_i18n(app: Flask) -> None:

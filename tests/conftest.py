@@ -210,6 +210,6 @@ def login(client: FlaskClient, user: User | None) -> FlaskClient:
     """Log a test client in as `user` (None: stay anonymous), as Flask-Login would."""
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()  # "<id>:<session version>"
             session["_fresh"] = True
     return client

@@ -94,6 +94,14 @@ ROUTES: dict[str, list[Route]] = {
     "accounts.link_telegram": [
         Route("POST", "/account/telegram/link", answers(302, anonymous=LOGIN), {"code": "x"})
     ],
+    "accounts.confirm_link_telegram": [
+        Route("POST", "/account/telegram/link/confirm", answers(302, anonymous=LOGIN),
+              {"code": "x"})
+    ],
+    "accounts.change_password": [Route("GET", "/account/password", MEMBERS)],
+    "accounts.logout_everywhere": [
+        Route("POST", "/account/logout-everywhere", answers(302, anonymous=LOGIN))
+    ],
     # A used, expired or unknown login link is gone for everyone.
     "accounts.login_telegram": [Route("GET", "/login/telegram/not-a-token", answers(410))],
     "admin.users": [Route("GET", "/admin/users", ADMINS)],

@@ -41,8 +41,9 @@ def _login_link(chat_id: int) -> str:
     return f"{current_app.config['SITE_URL']}/login/telegram/{token}"
 
 
-def _link_code(chat_id: int) -> tuple[str, str]:
-    return tg.format_code(tg.issue_link_code(chat_id)), current_app.config["SITE_URL"] + "/account"
+def _link_code(chat_id: int, name: str | None, username: str | None) -> tuple[str, str]:
+    code = tg.issue_link_code(chat_id, name=name, username=username)
+    return tg.format_code(code), current_app.config["SITE_URL"] + "/account"
 
 
 # -- language ----------------------------------------------------------------------------------
@@ -150,7 +151,11 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    code, url = await db(context, _link_code, update.effective_chat.id)
+    person = update.effective_user  # the web shows who asked before the link is made
+    code, url = await db(
+        context, _link_code, update.effective_chat.id,
+        person.full_name if person else None, person.username if person else None,
+    )
     locale = lang(update, context)
     text = h(
         context,

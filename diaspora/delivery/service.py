@@ -88,19 +88,23 @@ def enqueue_broadcast(
 
 def enqueue_notification(
     member: User, template: str, params: Mapping[str, Any] | None = None, *,
-    priority: int = PRIORITY_NOTIFICATION,
+    priority: int = PRIORITY_NOTIFICATION, chat_id: int | None = None,
 ) -> OutboxMessage | None:
     """Queue a personal Telegram message to one member, in the caller's transaction.
 
     Returns None when the member cannot be reached through Telegram (no chat linked, blocked
     the bot, inactive: delivery.states.REACHABLE); `/stop` pauses broadcasts only, so a
     personal answer still goes.
+    `chat_id`: a chat the member's account has just left (telling it the link moved).
     """
     if not known_template(template):
         raise ValidationError(_l("Unknown message template."))
-    if not is_reachable(member, broadcast=False):
+    if member is None:
+        return None
+    if chat_id is None and not is_reachable(member, broadcast=False):
         return None
     row = OutboxMessage(user_id=member.id, template=template, params=dict(params or {}),
+                        chat_id=chat_id,
                         priority=priority, status=QUEUED, attempts=0, created_at=utcnow())
     db.session.add(row)
     db.session.flush()

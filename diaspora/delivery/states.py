@@ -139,6 +139,10 @@ def before_sending(row: Any, *, broadcast_cancelled: bool = False) -> tuple[str,
     cancelled, or the member cannot be reached any more), or None to send it."""
     if broadcast_cancelled:
         return CANCELLED, None
+    if getattr(row, "chat_id", None):
+        # Addressed to a chat the account has just left (to tell it the link moved): the
+        # member's own chat and its state do not concern that message.
+        return None
     return unreachable(row, broadcast=getattr(row, "broadcast_id", None) is not None)
 
 

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Job:
     id: int
-    user_id: int
+    user_id: int | None
     chat_id: int | None
     broadcast_id: int | None
     attempts: int
@@ -54,6 +54,7 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
         select(
             OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.broadcast_id,
             OutboxMessage.template, OutboxMessage.params, OutboxMessage.attempts,
+            OutboxMessage.chat_id,
             User.locale, User.telegram_language_code, *states.REACHABILITY_COLUMNS,
         )
         .join(User, User.id == OutboxMessage.user_id)
@@ -74,7 +75,10 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
     rendered: dict[tuple[int, str], str] = {}  # a broadcast is rendered once per language
     jobs = []
     for row in rows:
-        job = Job(id=row.id, user_id=row.user_id, chat_id=row.telegram_chat_id,
+        # A row for a chat the account has left: a 403 from that chat says nothing about
+        # the member's current chat, so no user is marked blocked for it (user_id None).
+        job = Job(id=row.id, user_id=None if row.chat_id else row.user_id,
+                  chat_id=row.chat_id or row.telegram_chat_id,
                   broadcast_id=row.broadcast_id, attempts=row.attempts)
         jobs.append(job)
         broadcast = broadcasts.get(row.broadcast_id) if row.broadcast_id is not None else None
