@@ -96,7 +96,13 @@ def logout() -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    return render_template("accounts/account.html", profile=service.ensure_profile(current_user))
+    profile = service.ensure_profile(current_user)
+    return render_template(
+        "accounts/account.html",
+        profile=profile,
+        profile_complete=service.is_profile_complete(profile),
+        summary=service.profile_summary(current_user, current_locale()),
+    )
 
 
 def _fill_profile_choices(form: ProfileForm, locale: str) -> None:

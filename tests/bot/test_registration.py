@@ -41,7 +41,7 @@ def test_full_registration(app, bot, new_chat, language, code):
     chat.press_data("rm:regularly", n=2)
     chat.press_data("sc:education", n=1)
     chat.press_data("sc:water", n=1)
-    chat.press_data("sc:done", n=2)
+    chat.press_data("sc!done", n=2)
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.telegram_chat_id == chat.id))
         assert user.locale == code
