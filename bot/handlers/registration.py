@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.handlers.common import call_service, say, stale
+from bot.handlers.common import call_service, say
 from bot.handlers.menu import show_menu
 from bot.handlers.profile import EDIT, EDIT_BUTTONS, may_edit, show_profile
 from bot.questions import (
@@ -272,7 +272,8 @@ async def edit_entry(update: Update, context: Ctx) -> object:
         await say(update, context, NOT_REGISTERED)
         return END
     if not allowed:
-        await stale(update, context)
+        await update.callback_query.answer()
+        await say(update, context, _l("You are not allowed to do this."))
         return END
     await update.callback_query.answer()
     return await FLOW.ask_one(update, context, EDITABLE[key])
