@@ -35,6 +35,8 @@ from diaspora.places.countries import COMMON_DESTINATIONS, country_name, match_c
 Ctx = ContextTypes.DEFAULT_TYPE
 MAX_TYPED = 100
 NOT_REGISTERED = _l("You are not registered yet. Send /start to begin.")
+# Flat user_data keys the registration kept before it had its own key; dropped when met.
+LEGACY_KEYS = ("mode", "step", "home_parent", "sectors")
 
 # -- what the service is asked (in a worker thread) ------------------------------------------
 
@@ -240,8 +242,14 @@ async def on_cancel(update: Update, context: Ctx, single: bool) -> None:
 # -- the ways in: /start and /profile's buttons ----------------------------------------------
 
 
+def _drop_legacy(context: Ctx) -> None:
+    for key in LEGACY_KEYS:
+        context.user_data.pop(key, None)
+
+
 async def start(update: Update, context: Ctx) -> object:
     chat_id = update.effective_chat.id
+    _drop_legacy(context)
     account = await db(context, _account, chat_id)
     if account is not None:
         if account["locale"] in SUPPORTED_LOCALES:
@@ -276,6 +284,7 @@ async def edit_entry(update: Update, context: Ctx) -> object:
         await say(update, context, _l("You are not allowed to do this."))
         return END
     await update.callback_query.answer()
+    _drop_legacy(context)
     return await FLOW.ask_one(update, context, EDITABLE[key])
 
 

@@ -38,3 +38,34 @@ def test_restart_mid_registration_continues(app, tg, bot, new_chat):
         assert chat_user(app, chat.id).locale == "ru"
     finally:
         again.stop()
+
+
+def test_state_saved_by_the_previous_version_resumes(app, tg, new_chat):
+    """A member who was at the city question when the bot was upgraded (the old flat
+    user_data keys) answers it after the upgrade as if nothing happened."""
+    from diaspora.accounts.models import BotState, Profile, User
+    from diaspora.models import utcnow
+
+    chat = new_chat(language_code="ru")
+    with app.app_context():
+        user = User(telegram_chat_id=chat.id, locale="ru", privacy_version="2026-11",
+                    privacy_accepted_at=utcnow())
+        user.profile = Profile(country_code="KZ")
+        db.session.add(user)
+        old_user_data = {"lang": "ru", "mode": "register", "step": "city"}
+        db.session.add_all([
+            BotState(namespace="user_data", key=str(chat.id), data=old_user_data,
+                     updated_at=utcnow()),
+            BotState(namespace="conversation:registration", key=f"[{chat.id},{chat.id}]",
+                     data="city", updated_at=utcnow()),
+        ])
+        db.session.commit()
+        db.session.remove()
+    runner = BotRunner(app, tg, "polling").start()
+    try:
+        replies = chat.send("Алматы", n=2)
+        assert replies[0]["plain_text"] == "✅ Алматы"
+        assert replies[1]["plain_text"].startswith("3/6 · ")
+        assert chat_user(app, chat.id).profile.city == "Алматы"
+    finally:
+        runner.stop()
