@@ -243,16 +243,12 @@ async def _typed_answer(
     validate: Callable[[str], Any],
     show: Callable[[Any, str], str] | None,
 ) -> object:
-    value = await call_service(update, context, _validated, validate, update.message.text or "")
+    value = await call_service(update, context, validate, update.message.text or "")
     if value is None:
         return None  # explained; the member types again
     shown_text = show(value, lang(update, context)) if show else str(value)
     await send(update, context, "✅ <b>" + esc(shown_text) + "</b>")
     return await question.flow.answered(update, context, question, Answer(value, esc(shown_text)))
-
-
-def _validated(validate: Callable[[str], Any], text: str) -> Any:
-    return validate(text)
 
 
 class MultipleChoice(Question):
