@@ -6,7 +6,6 @@ stop loses nothing). Before "I agree" only the chosen language is kept.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
@@ -25,7 +24,7 @@ from bot.questions import (
     SingleChoice,
     TypedAnswer,
 )
-from bot.runtime import db, esc, guess_locale, h, lang
+from bot.runtime import db, esc, flask_app, guess_locale, h, lang
 from diaspora.accounts import choices, service
 from diaspora.accounts import telegram as tg
 from diaspora.errors import ValidationError
@@ -92,9 +91,7 @@ def _welcome(context: Ctx, locale: str) -> str:
 
 
 def _privacy(context: Ctx, locale: str) -> str:
-    url = esc(current_app.config["SITE_URL"] + "/privacy") if False else esc(
-        context.application.bot_data["flask_app"].config["SITE_URL"] + "/privacy"
-    )
+    url = esc(flask_app(context).config["SITE_URL"] + "/privacy")
     heading = h(context, locale, _l("Privacy"))
     full_notice = h(context, locale, _l("Read the full privacy notice"))
     notice = h(
