@@ -113,3 +113,19 @@ def test_two_features_cannot_take_the_same_menu_key(application):
         menu.add_item(application, "news", "News again", lambda u, c: None)
     with pytest.raises(ValueError):
         menu.add_command(application, "news", "News again")
+
+
+def test_placeholders_step_aside_for_a_feature_that_arrived():
+    from types import SimpleNamespace
+
+    from bot.handlers import upcoming
+
+    async def surveys(update, context):
+        return None
+
+    application = SimpleNamespace(bot_data={})
+    menu.add_item(application, "surveys", "Surveys", surveys, order=20)
+    upcoming.register(application)
+    items = menu.registry(application).items
+    assert items["surveys"].action is surveys
+    assert items["projects"].action is upcoming.coming_soon
