@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, or_, select
@@ -22,10 +24,10 @@ from diaspora.accounts.models import ROLES, AuthorityPlace, Profile, User
 from diaspora.accounts.permissions import require
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
-from diaspora.i18n import normalize_locale
+from diaspora.i18n import LANGUAGE_NAMES, normalize_locale
 from diaspora.models import utcnow
 from diaspora.moderation import audit
-from diaspora.places.countries import is_country
+from diaspora.places.countries import country_name, is_country
 from diaspora.places.models import Place
 
 MIN_PASSWORD_LENGTH = 10
@@ -185,7 +187,8 @@ PROFILE_CHOICE_FIELDS = {
     "return_plan": choices.RETURN_PLANS,
     "remittances": choices.REMITTANCES,
 }
-PROFILE_TEXT_FIELDS = {"display_name": 80, "city": 100}
+PROFILE_TEXT_FIELDS = {"display_name": 80}
+MAX_CITY = 100
 PROFILE_BOOL_FIELDS = (
     "wants_to_invest", "wants_to_volunteer", "notify_news", "notify_surveys",
     "notify_projects", "notify_by_email",
@@ -206,8 +209,26 @@ def clean_skills(skills: Iterable[str] | str | None) -> list[str]:
     return list(seen.values())[:MAX_SKILLS]
 
 
+def clean_city(text: str | None, *, required: bool = False) -> str | None:
+    """A city as typed, spaces tidied. It must contain letters ("12345" or "!!!" is no city);
+    empty is allowed unless `required` (the bot asks for a name or Skip)."""
+    value = " ".join((text or "").split())
+    if not value and not required:
+        return None
+    if len(value) > MAX_CITY:
+        raise ValidationError(
+            _l("That is too long for a city name. Type just the name, please."), field="city"
+        )
+    if not re.search(r"[^\W\d_]", value):
+        raise ValidationError(_l("The name of a city must contain letters."), field="city")
+    return value
+
+
 def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
-    """Change any profile answers given; fields not passed stay as they are."""
+    """Change any profile answers given; fields not passed stay as they are.
+
+    Choosing sectors to invest in says the member wants to invest: `wants_to_invest` follows
+    the sectors unless the same call sets it explicitly with no sectors (the web checkbox)."""
     require(actor, "profile.edit", owner)
     profile = ensure_profile(owner)
     for field, value in changes.items():
@@ -223,6 +244,8 @@ def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
             if value and value not in PROFILE_CHOICE_FIELDS[field]:
                 raise ValidationError(_l("Choose one of the answers offered."), field=field)
             value = value or None
+        elif field == "city":
+            value = clean_city(value)
         elif field in PROFILE_TEXT_FIELDS:
             value = " ".join((value or "").split())[: PROFILE_TEXT_FIELDS[field]] or None
         elif field == "skills":
@@ -241,15 +264,68 @@ def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
         else:
             raise ValueError(f"unknown profile field {field}")
         setattr(profile, field, value)
+    if "interest_sectors" in changes:
+        if profile.interest_sectors:
+            profile.wants_to_invest = True
+        elif "wants_to_invest" not in changes:
+            profile.wants_to_invest = False
     db.session.commit()
     return profile
 
 
-def require_complete_profile(profile: Profile) -> None:
-    if not profile.country_code:
-        raise ValidationError(_l("Tell us the country you live in."), field="country_code")
-    if not profile.home_place_id:
-        raise ValidationError(_l("Tell us your home place in Kyrgyzstan."), field="home_place_id")
+# The answers a profile needs before news and surveys can find the member, in asking order.
+REQUIRED_PROFILE_ANSWERS = {
+    "country_code": _l("Tell us the country you live in."),
+    "home_place_id": _l("Tell us your home place in Kyrgyzstan."),
+}
+
+
+def missing_profile_answers(profile: Profile | None) -> list[str]:
+    """The required fields still empty (the bot asks them in this order)."""
+    return [f for f in REQUIRED_PROFILE_ANSWERS if profile is None or not getattr(profile, f)]
+
+
+def is_profile_complete(profile: Profile | None) -> bool:
+    return not missing_profile_answers(profile)
+
+
+def require_complete_profile(profile: Profile | None) -> None:
+    missing = missing_profile_answers(profile)
+    if missing:
+        raise ValidationError(REQUIRED_PROFILE_ANSWERS[missing[0]], field=missing[0])
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    key: str
+    label: str  # localized
+    value: str | None  # localized; None when not answered
+
+
+def profile_summary(user: User, locale: str) -> list[SummaryLine]:
+    """The member's answers, labelled, in `locale`: the bot's /profile and the account page."""
+    profile = ensure_profile(user)
+    with force_locale(locale):
+        sectors = ", ".join(
+            str(choices.INTEREST_SECTORS[code])
+            for code in profile.interest_sectors or []
+            if code in choices.INTEREST_SECTORS
+        )
+        return_plan = choices.RETURN_PLANS.get(profile.return_plan)
+        remittances = choices.REMITTANCES.get(profile.remittances)
+        language = LANGUAGE_NAMES.get(user.locale) if user.locale else None
+        home = profile.home_place.full_name(locale) if profile.home_place else None
+        lines = [
+            ("country", _l("Country of residence"),
+             country_name(profile.country_code, locale) if profile.country_code else None),
+            ("city", _l("City"), profile.city),
+            ("home", _l("Home community in Kyrgyzstan"), home),
+            ("return_plan", _l("Plans to return"), str(return_plan) if return_plan else None),
+            ("remittances", _l("Sends money home"), str(remittances) if remittances else None),
+            ("sectors", _l("Sectors that interest me"), sectors or None),
+            ("language", _l("Language"), language),
+        ]
+        return [SummaryLine(key, str(label), value or None) for key, label, value in lines]
 
 
 # -- roles and authorities -------------------------------------------------------------------

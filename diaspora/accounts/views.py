@@ -150,9 +150,12 @@ def change_password() -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
+    profile = service.ensure_profile(current_user)
     return render_template(
         "accounts/account.html",
-        profile=service.ensure_profile(current_user),
+        profile=profile,
+        profile_complete=service.is_profile_complete(profile),
+        summary=service.profile_summary(current_user, current_locale()),
         confirm_form=ConfirmForm(),
     )
 

@@ -242,3 +242,16 @@ def test_web_link_expires(app, bot, registered_chat, client):
 def test_web_for_unregistered_chat(bot, new_chat):
     chat = new_chat()
     assert "/start" in chat.command("web")[0]["plain_text"]
+
+
+def test_service_refusals_are_answered_in_the_members_language(bot, new_chat):
+    """call_service: a DomainError from the service becomes one message in the chat's language."""
+    expected = {
+        "ru": "Вы ещё не зарегистрированы. Чтобы начать, отправьте /start.",
+        "ky": "Сиз азырынча катталган эмессиз. Баштоо үчүн /start жөнөтүңүз.",
+        "en": "You are not registered yet. Send /start to begin.",
+    }
+    for code, text in expected.items():
+        chat = new_chat(language_code=code)
+        assert [m["plain_text"] for m in chat.command("web")] == [text]
+        assert [m["plain_text"] for m in chat.command("stop")] == [text]
