@@ -19,7 +19,7 @@ from diaspora.accounts.permissions import (
     verified_places,
 )
 from diaspora.delivery import service as delivery
-from diaspora.errors import InvalidTransition, NotFound, ValidationError
+from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
@@ -171,6 +171,9 @@ def save_post(
 def publish(actor: User, post: NewsPost, *, at: datetime | None = None) -> NewsPost:
     """Publish now, or schedule for `at`. A published post with "push to Telegram" is queued
     for every reachable member of its audience, once."""
+    if post.status == UNPUBLISHED and not can(actor, "news.publish", post):
+        raise PermissionDenied(_l("A moderator took this post down; only a moderator can "
+                                  "publish it again."))
     require(actor, "news.publish", post)
     if post.status == PUBLISHED:
         raise InvalidTransition(_l("This post is already published."))
