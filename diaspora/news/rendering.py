@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_module
 import io
+import re
 
 import markdown
 import nh3
@@ -52,6 +53,16 @@ def summary(text: str | None, limit: int = 300) -> str:
     if len(words) <= limit:
         return words
     return words[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab, newline, CR;
+# lone surrogates; U+FFFE and U+FFFF).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Plain text (never Markup, so autoescaping escapes it) that XML can carry."""
+    return _NOT_XML.sub("", str(value if value is not None else ""))
 
 
 # -- images ----------------------------------------------------------------------------------
