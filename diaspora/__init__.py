@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import DEVELOPMENT_SECRET_KEY, INSTANCE_DIR, config_for_environment
+from diaspora.main.security import configure_security  # before the blueprints: int converter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,7 @@ def create_app(config: Any = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     configure_settings(app, config)
+    configure_security(app)
     configure_extensions(app)
     configure_i18n(app)
     configure_blueprints(app)
