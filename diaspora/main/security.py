@@ -10,6 +10,7 @@ from __future__ import annotations
 from itertools import chain
 
 from flask import Flask, Response, abort, current_app, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
@@ -75,6 +76,9 @@ def _refuse_nul_bytes() -> None:
 
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if "Cache-Control" not in response.headers and current_user.is_authenticated:
+        # A signed-in person's page is theirs: no shared cache, no copy on a shared computer.
+        response.headers["Cache-Control"] = "private, no-store"
     if current_app.config.get("ENV_NAME") == "production":
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response

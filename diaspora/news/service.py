@@ -343,3 +343,9 @@ def image_for(image_id: int, user: Any) -> NewsImage:
     if not any(can_view(user, post) for post in posts):
         raise NotFound(_l("This image does not exist."))
     return image
+
+
+def image_is_public(image_id: int) -> bool:
+    """Whether anyone may see the image (a published post shows it), so caches may keep it."""
+    return bool(db.session.scalar(select(exists().where(
+        NewsPost.image_id == image_id, NewsPost.status == PUBLISHED))))

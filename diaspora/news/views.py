@@ -67,7 +67,9 @@ def show(post_id: int) -> ResponseReturnValue:
 def image(image_id: int) -> ResponseReturnValue:
     picture = news.image_for(image_id, current_user)
     response = Response(picture.data, mimetype=picture.content_type)
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # A draft's image is for its writers only: no shared cache may keep it.
+    response.headers["Cache-Control"] = ("public, max-age=86400" if news.image_is_public(image_id)
+                                         else "private, no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
