@@ -7,16 +7,20 @@ are registered, because it replaces the `int` URL converter their rules are buil
 
 from __future__ import annotations
 
+import re
 from itertools import chain
+from typing import Any
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Request, Response, abort, current_app, request
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-# The largest id a database column holds (PostgreSQL bigint, SQLite INTEGER): a larger
-# number in a URL can name nothing, and would overflow the driver (a 500) if it got there.
-MAX_ID = 2**63 - 1
+from diaspora.forms import MAX_ID  # a larger id names nothing and overflows the driver
+
+# No list has a million pages; `page * per_page` must stay far inside 64 bits.
+MAX_PAGE = 1_000_000
 
 # Only our own files: no inline script, no style attributes, no third-party hosts. Pico's
 # form icons are SVG data: URLs in its stylesheet, hence `img-src data:`.
@@ -41,10 +45,33 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def _whole_number(value: str) -> int:
+    number = int(value)
+    if not -MAX_ID - 1 <= number <= MAX_ID:
+        raise ValueError("beyond 64 bits")
+    return number
+
+
+class BoundedParameters(ImmutableMultiDict):
+    """Query and form values where `get(name, type=int)` treats a number no database column
+    holds like any other unusable value: the default is used."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+        return super().get(key, default, _whole_number if type is int else type)
+
+    def getlist(self, key: Any, type: Any = None) -> list:  # noqa: A002
+        return super().getlist(key, _whole_number if type is int else type)
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedParameters
+
+
 def configure_security(app: Flask) -> None:
     _trust_proxies(app)
     app.url_map.converters["int"] = BoundedIntegerConverter
-    app.before_request(_refuse_nul_bytes)
+    app.request_class = BoundedRequest
+    app.before_request(_refuse_unusable_input)
     app.after_request(_security_headers)
     # Registered first among the app's after-request functions, so it runs last and sees
     # every cookie the others set (the language cookie, Flask-Login's remember cookie).
@@ -62,8 +89,12 @@ def _trust_proxies(app: Flask) -> None:
         )
 
 
-def _refuse_nul_bytes() -> None:
-    """No text a person types contains NUL; PostgreSQL refuses it in any text column (a 500)."""
+def _refuse_unusable_input() -> None:
+    """No text a person types contains NUL; PostgreSQL refuses it in any text column (a 500).
+    A page number beyond any list is a page that does not exist."""
+    page = request.args.get("page", "").strip()
+    if re.fullmatch(r"[0-9]+", page) and int(page) > MAX_PAGE:
+        abort(404)
     values = [*chain.from_iterable(request.args.listvalues()),
               *(request.view_args or {}).values()]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (

@@ -112,9 +112,9 @@ def _save(form: NewsForm, post: NewsPost | None) -> NewsPost | None:
             title={code: getattr(form, f"title_{code}").data for code in SUPPORTED_LOCALES},
             body={code: getattr(form, f"body_{code}").data for code in SUPPORTED_LOCALES},
             tags=form.tags.data or [], audience=form.audience.data,
-            place_ids=[int(x) for x in form.place_ids.data or [] if str(x).isdigit()],
+            place_ids=[int(x) for x in form.place_ids.data or []],  # ids: checked by the form
             countries=form.countries.data or [], push_telegram=form.push_telegram.data,
-            place_id=int(form.place_id.data) if str(form.place_id.data or "").isdigit() else None,
+            place_id=int(form.place_id.data) if form.place_id.data else None,
             image=data, remove_image=form.remove_image.data,
         )
         action = request.form.get("action", "draft")
