@@ -14,14 +14,15 @@ REQUIRED = _l("This field is required.")
 TOO_LONG = _l("This is too long.")
 NOT_AN_OPTION = _l("Choose one of the options offered.")
 
-# The largest id a database column holds (PostgreSQL bigint, SQLite INTEGER).
-MAX_ID = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# The largest id our tables hold: ids are INTEGER columns, 32 bits on PostgreSQL (larger
+# numbers make it fail with "integer out of range"; beyond 64 bits the drivers overflow).
+MAX_ID = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 def is_id(value: object) -> bool:
-    """Whether `value` can name a database row: a whole number from 1 to 2**63 - 1 in ASCII
-    digits (int("²") and int("99999999999999999999") would fail or overflow the driver)."""
+    """Whether `value` can name a database row: a whole number from 1 to MAX_ID in ASCII
+    digits (int("²") fails; a larger number overflows the column or the driver)."""
     text = str(value)
     return bool(_DIGITS.fullmatch(text)) and 0 < int(text) <= MAX_ID
 

@@ -38,7 +38,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """`<int:...>` that matches only ids a database can hold: a larger one is a plain 404."""
+    """`<int:...>` that matches only ids our tables can hold: a larger one is a plain 404."""
 
     def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
                  max: int | None = MAX_ID, signed: bool = False) -> None:  # noqa: A002
@@ -48,12 +48,12 @@ class BoundedIntegerConverter(IntegerConverter):
 def _whole_number(value: str) -> int:
     number = int(value)
     if not -MAX_ID - 1 <= number <= MAX_ID:
-        raise ValueError("beyond 64 bits")
+        raise ValueError("beyond what an INTEGER column holds")
     return number
 
 
 class BoundedParameters(ImmutableMultiDict):
-    """Query and form values where `get(name, type=int)` treats a number no database column
+    """Query and form values where `get(name, type=int)` treats a number no INTEGER column
     holds like any other unusable value: the default is used."""
 
     def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002

@@ -30,12 +30,13 @@ from diaspora.news.models import HOME
 
 ROOT = Path(__file__).resolve().parents[2]
 TOO_BIG = str(10**20)  # beyond 64 bits
-INT64_MAX = str(2**63 - 1)  # fits a column, but page * per_page does not
+INT32_OVER = str(2**31)  # beyond PostgreSQL's INTEGER, the type of our ids
+INT64_MAX = str(2**63 - 1)  # fits SQLite's INTEGER; page * per_page does not
 # Typed into form fields: numbers and dates a column or a datetime cannot hold, not numbers,
 # a NUL byte (PostgreSQL refuses it in text), blanks, too long.
-HOSTILE = ("abc", TOO_BIG, INT64_MAX, "-" + TOO_BIG, "0001-01-01T00:00", "a\x00b", "x" * 5000)
+HOSTILE = ("abc", TOO_BIG, INT64_MAX, INT32_OVER, "0001-01-01T00:00", "a\x00b", "x" * 5000)
 # Put in query strings and in POST fields no page shows (fewer: every page reads them all).
-HOSTILE_PARAMETERS = ("abc", TOO_BIG, INT64_MAX, "-" + TOO_BIG, "a\x00b")
+HOSTILE_PARAMETERS = ("abc", TOO_BIG, INT64_MAX, INT32_OVER, "a\x00b")
 ROLES = ("anonymous", "member", "authority_here", "admin")
 # Walked last for each role: it ends the walking user's account.
 LAST = ("accounts.delete_account",)
@@ -235,8 +236,10 @@ def _urls(rule: Rule, objects: dict[str, str]) -> list[str]:
     valid = {name: objects.get(name, "1") for name in rule.arguments}
     urls = [_build(rule, valid)]
     for name, converter in rule._converters.items():
-        bad = (["0", INT64_MAX, str(2**63), TOO_BIG] if isinstance(converter, IntegerConverter)
-               else ["abc", "%00", "x" * 300])
+        if isinstance(converter, IntegerConverter):
+            bad = ["0", INT32_OVER, INT64_MAX, str(2**63), TOO_BIG]
+        else:
+            bad = ["abc", "%00", "x" * 300]
         urls += [_build(rule, {**valid, name: value}) for value in bad]
     return urls
 
