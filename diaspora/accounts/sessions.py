@@ -18,6 +18,7 @@ from werkzeug.local import LocalProxy
 from diaspora.accounts import service
 from diaspora.accounts.models import User
 from diaspora.extensions import db
+from diaspora.i18n import SESSION_LANG_KEY
 
 _SESSION_KEY = re.compile(r"(\d{1,12}):(\d{1,12})")
 _MAX_ID = 2**31 - 1  # beyond an INTEGER column: no such user (and no database error)
@@ -46,7 +47,7 @@ def start(user: User, *, remember: bool = False) -> None:
     # would then point at itself.
     if isinstance(user, LocalProxy):
         user = user._get_current_object()
-    session.clear()
+    _clear_keeping_language()
     login_user(user, remember=remember)
 
 
@@ -56,6 +57,15 @@ def end(user: User | None) -> None:
         service.end_all_sessions(user)
         db.session.commit()
     logout_user()
-    session.clear()
+    _clear_keeping_language()
     # logout_user asked for the remember-me cookie to be deleted; keep that request.
     session["_remember"] = "clear"
+
+
+def _clear_keeping_language() -> None:
+    """Empty the session but for the language picked in this browser: a preference, not a
+    credential, and a member who chose Russian on the login page expects Russian after it."""
+    language = session.get(SESSION_LANG_KEY)
+    session.clear()
+    if language:
+        session[SESSION_LANG_KEY] = language

@@ -75,6 +75,21 @@ def test_language_link_changes_the_page_not_the_saved_profile(app, client, make_
     assert html_lang(fresh.get("/account")) == "ky"
 
 
+def test_the_language_picked_before_logging_in_or_out_stays(app, client, make_user) -> None:
+    """A member who switched to Russian on the login page is not thrown back to the
+    profile's Kyrgyz by the fresh session that logging in starts, nor by logging out."""
+    from tests.conftest import PASSWORD
+
+    user = make_user("member", locale="ky", password=PASSWORD)
+    client.get("/login?lang=ru")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
+                           follow_redirects=True)
+    assert html_lang(response) == "ru"
+    assert html_lang(client.get("/account")) == "ru"
+    response = client.post("/logout", follow_redirects=True)
+    assert html_lang(response) == "ru"
+
+
 def test_language_switcher_links_keep_the_page(client) -> None:
     page = client.get("/privacy?lang=en").get_data(as_text=True)
     assert 'href="/privacy?lang=ru"' in page
