@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from diaspora.accounts import service as accounts
 from diaspora.accounts.models import AuthorityPlace, Profile, User
+from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import db
 from diaspora.models import utcnow
@@ -151,7 +152,7 @@ def _seed_demo_news() -> None:
         "en": "**Mekendesh** brings news, surveys and projects of your home community.",
     })
     news.publish(moderator, post)
-    if authority is not None and any(link.verified for link in authority.authority_places):
+    if authority is not None and can(authority, "news.create"):
         local = news.save_post(authority, audience="home", tags=["community"], title={
             "ky": "Айылда жаңы мектеп курулууда",
             "ru": "В селе строится новая школа",

@@ -11,13 +11,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tr
 from sqlalchemy.orm import selectinload
 
 from diaspora.accounts.models import User
-from diaspora.accounts.permissions import (
-    can,
-    is_staff,
-    is_verified_authority_for,
-    require,
-    verified_places,
-)
+from diaspora.accounts.permissions import can, require, verified_places
 from diaspora.delivery import service as delivery
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
@@ -60,7 +54,7 @@ def get_post(post_id: int) -> NewsPost:
 
 
 def can_view(user: Any, post: NewsPost) -> bool:
-    return post.status == PUBLISHED or can(user, "news.edit", post)
+    return can(user, "news.view", post)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -122,19 +116,19 @@ def save_post(
     if any(not is_country(code) for code in codes):
         raise ValidationError(_l("Unknown country."), field="countries")
 
-    if not is_staff(actor):
+    if not can(actor, "news.edit_any"):
         # A local authority writes for its own places, to the people from there.
         if place is None:
             own = verified_places(actor)
             place = own[0] if len(own) == 1 else None
-        if place is None or not is_verified_authority_for(actor, place):
+        if not can(actor, "news.write_for_place", place):
             raise ValidationError(_l("Choose one of the places you represent."),
                                   field="place_id")
         if audience != HOME:
             raise ValidationError(_l("A local authority writes to the people from its own "
                                      "places."), field="audience")
         places = places or [place]
-        if not all(is_verified_authority_for(actor, p) for p in places):
+        if not all(can(actor, "news.write_for_place", p) for p in places):
             raise ValidationError(_l("You can only write to the people from the places you "
                                      "represent."), field="place_ids")
     if audience == HOME and not places:
@@ -327,7 +321,7 @@ def manageable_posts(user: User, page: int = 1) -> Any:
     require(user, "news.create")
     query = (select(NewsPost).options(selectinload(NewsPost.tag_rows))
              .order_by(NewsPost.updated_at.desc(), NewsPost.id.desc()))
-    if not is_staff(user):
+    if not can(user, "news.edit_any"):
         query = query.where(NewsPost.author_id == user.id)
     return db.paginate(query, page=page, per_page=20, error_out=False)
 
