@@ -477,24 +477,25 @@ def _fresh_world(app: Flask, make_user: Callable[..., User], place_ids: dict[str
 
 def _check(response: Any, answer: Answer, method: str, changed: list[str]) -> str | None:
     """Why the response differs from the expected answer (None: it does not)."""
+    problems = []
     status = response.status_code
     if answer.status == LOGIN:
         if status != 302 or "/login" not in response.headers.get("Location", ""):
-            return f"expected a redirect to log in, got {status}"
+            problems.append(f"expected a redirect to log in, got {status}")
     elif answer.status == REFUSED:
         if status >= 500:
-            return f"expected a refusal, got {status}"
+            problems.append(f"expected a refusal, got {status}")
     elif status != answer.status:
-        return f"expected {answer.status}, got {status}"
+        problems.append(f"expected {answer.status}, got {status}")
     effect = answer.effect
     if effect is None:
         done = method == "POST" and answer.status in (301, 302, 303)
         effect = CHANGES if done else UNCHANGED
     if effect == CHANGES and not changed:
-        return "expected the request to change data, nothing changed"
+        problems.append("expected the request to change data, nothing changed")
     if effect == UNCHANGED and changed:
-        return f"expected nothing to change, changed: {changed}"
-    return None
+        problems.append(f"expected nothing to change, changed: {changed}")
+    return " and ".join(problems) or None
 
 
 _ALERT = re.compile(r'role="alert"[^>]*>(.*?)</', re.S)
