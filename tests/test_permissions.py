@@ -462,15 +462,31 @@ def matrix_size() -> dict[str, int]:
 # -- the tests -----------------------------------------------------------------------------------
 
 
-def test_every_route_and_method_has_its_permissions_written_down(app: Flask) -> None:
-    written = {(endpoint, case.method) for endpoint, cases in ROUTES.items() for case in cases}
+def unwritten(app: Flask, routes: Mapping[str, list[Case]]) -> tuple[set, set]:
+    """(endpoint, method) pairs served without expectations; and expectations for pairs
+    nothing serves."""
+    written = {(endpoint, case.method) for endpoint, cases in routes.items() for case in cases}
     served = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
               if rule.endpoint not in IGNORED_ENDPOINTS
               for method in rule.methods - IGNORED_METHODS}
-    missing = served - written
+    return served - written, written - served
+
+
+def test_every_route_and_method_has_its_permissions_written_down(app: Flask) -> None:
+    missing, gone = unwritten(app, ROUTES)
     assert not missing, f"routes with no permission expectations: {sorted(missing)}"
-    gone = written - served
     assert not gone, f"expectations for routes that no longer exist: {sorted(gone)}"
+
+
+def test_a_new_route_or_its_post_side_without_expectations_is_reported() -> None:
+    other = Flask("other")
+    other.add_url_rule("/form", "thing.form", lambda: "", methods=["GET", "POST"])
+    other.add_url_rule("/page", "thing.page", lambda: "")
+    routes = {"thing.form": [Case("GET", "/form", PUBLIC)],
+              "thing.gone": [Case("GET", "/", PUBLIC)]}
+    missing, gone = unwritten(other, routes)
+    assert missing == {("thing.form", "POST"), ("thing.page", "GET")}
+    assert gone == {("thing.gone", "GET")}
 
 
 @pytest.fixture
