@@ -535,11 +535,9 @@ def _alerts(response: Any) -> str:
     return f" (page says: {shown})" if shown else ""
 
 
-@pytest.mark.parametrize(("endpoint", "index"), _cases())
-def test_each_role_gets_the_expected_answer(app: Flask, csrf_on: None, make_user, here,
-                                            elsewhere, endpoint: str, index: int) -> None:
-    case = ROUTES[endpoint][index]
-    place_ids = {"here": here.id, "elsewhere": elsewhere.id}
+def walk(app: Flask, make_user: Callable[..., User], place_ids: dict[str, int],
+         case: Case) -> list[str]:
+    """Run one case for every role (POSTs also without a token); what went differently."""
     failures = []
     for role in ROLES:
         for with_token in (True, False) if case.method == "POST" else (True,):
@@ -557,5 +555,42 @@ def test_each_role_gets_the_expected_answer(app: Flask, csrf_on: None, make_user
             problem = _check(response, answer, case.method, changed)
             if problem:
                 token = "" if with_token else " without a CSRF token"
-                failures.append(f"{role}{token}: {problem}")
+                failures.append(f"{role}{token}: {problem}{_alerts(response)}")
+    return failures
+
+
+@pytest.mark.parametrize(("endpoint", "index"), _cases())
+def test_each_role_gets_the_expected_answer(app: Flask, csrf_on: None, make_user, here,
+                                            elsewhere, endpoint: str, index: int) -> None:
+    case = ROUTES[endpoint][index]
+    failures = walk(app, make_user, {"here": here.id, "elsewhere": elsewhere.id}, case)
     assert not failures, f"{case.method} {endpoint} [{case.state}]: " + "; ".join(failures)
+
+
+def _case(endpoint: str, method: str, state: str) -> Case:
+    return next(case for case in ROUTES[endpoint]
+                if case.method == method and case.state == state)
+
+
+@pytest.mark.parametrize(("action", "endpoint", "method", "state", "noticed"), [
+    # A check that lets everybody in: the walker names who got in and what they changed.
+    ("news.edit", "news.edit", "GET", "draft/here", "member: expected 403, got 200"),
+    ("news.view", "news.show", "GET", "draft/here", "anonymous: expected 404, got 200"),
+    ("news.unpublish", "news.unpublish", "POST", "published/here",
+     "member: expected 403, got 302 and expected nothing to change, changed: ['audit_log', "
+     "'broadcasts', 'news_posts', 'outbox']"),
+    ("authority.verify", "moderation.decide_authority", "POST", "verify pending",
+     "authority_here: expected 403, got 302 and expected nothing to change, changed: "
+     "['audit_log', 'authority_places']"),
+    ("news.write_for_place", "news.create", "POST", "for elsewhere/draft",
+     "authority_here: expected 200, got 302"),
+])
+def test_the_walker_notices_a_check_that_lets_everybody_in(
+        app: Flask, csrf_on: None, make_user, here, elsewhere, monkeypatch: pytest.MonkeyPatch,
+        action: str, endpoint: str, method: str, state: str, noticed: str) -> None:
+    from diaspora.accounts import permissions
+
+    monkeypatch.setitem(permissions._RULES, action, lambda user, obj: True)
+    failures = walk(app, make_user, {"here": here.id, "elsewhere": elsewhere.id},
+                    _case(endpoint, method, state))
+    assert any(failure.startswith(noticed) for failure in failures), failures
