@@ -306,6 +306,11 @@ def _login_link_url(world: World) -> str:
 
 NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 
+# One entry per endpoint: a Case per method and object state. A new staff-only form, say:
+#   "surveys.create": [Case("GET", "/surveys/new", STAFF),
+#                      Case("POST", "/surveys/new", STAFF_DO, {"title_en": "Water"})],
+# STAFF_DO expects staff's POST to redirect having changed something, everyone else to be
+# refused with nothing changed; `answers(default, role=...)` writes any other table.
 ROUTES: dict[str, list[Case]] = {
     "main.index": [Case("GET", "/", PUBLIC)],
     "main.privacy": [Case("GET", "/privacy", PUBLIC)],
