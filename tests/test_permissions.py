@@ -174,7 +174,8 @@ def changed_tables(before: dict[str, list[str]], after: dict[str, list[str]]) ->
                   if before.get(name) != after.get(name))
 
 
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_INPUT = re.compile(r"<input\b[^>]*>")
+_VALUE = re.compile(r'\bvalue="([^"]+)"')
 
 
 def fetch_csrf_token(client: FlaskClient, url: str) -> str:
@@ -182,9 +183,12 @@ def fetch_csrf_token(client: FlaskClient, url: str) -> str:
     else from a page every user can open (the log-out form, the log-in form)."""
     for page in (url, "/", "/login"):
         response = client.get(page)
-        found = _TOKEN.search(response.get_data(as_text=True))
-        if response.status_code == 200 and found:
-            return found.group(1)
+        if response.status_code != 200:
+            continue
+        for tag in _INPUT.findall(response.get_data(as_text=True)):
+            value = _VALUE.search(tag)
+            if 'name="csrf_token"' in tag and value:
+                return value.group(1)
     raise AssertionError(f"no page gave a CSRF token for {url}")
 
 
