@@ -108,6 +108,11 @@ class World:
 
     def __init__(self, make_user: Callable[..., User], place_ids: Mapping[str, int]) -> None:
         self.places = {name: db.session.get(Place, pid) for name, pid in place_ids.items()}
+        # A community inside the district "here": its authority speaks for it too.
+        self.places["inside here"] = db.session.scalar(
+            sa.select(Place).where(Place.district_id == place_ids["here"])
+            .order_by(Place.code).limit(1))
+        assert self.places["inside here"] is not None
         self.last: Any = None  # the object the case's url made, for its data
         self.acting: User | None = None
         here, elsewhere = self.places["here"], self.places["elsewhere"]
@@ -388,13 +393,14 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "news.create": [
         Case("GET", "/news/new", answers(200, anonymous=LOGIN, member=403)),
-        # Writing for a place: an authority writes for its own place only; staff for any
-        # place or for the whole programme.
+        # Writing for a place: an authority writes for its own place and the places inside
+        # it only (a refused place shows the form again); staff for any place or for the
+        # whole programme.
         *(Case("POST", "/news/new",
                answers(200, anonymous=LOGIN, member=403, moderator=302, admin=302,
-                       **({f"authority_{where}": 302} if where else {})),
+                       **({f"authority_{where.split()[-1]}": 302} if where else {})),
                _news_form("New", where, action), f"for {where or 'the programme'}/{action}")
-          for where in (*WHERE, None) for action in ("draft", "publish")),
+          for where in (*WHERE, "inside here", None) for action in ("draft", "publish")),
     ],
     "news.manage": [Case("GET", "/news/manage", answers(200, anonymous=LOGIN, member=403))],
     "news.edit": [
@@ -402,6 +408,10 @@ ROUTES: dict[str, list[Case]] = {
                state=f"{status}/{where}") for status in POST_STATES for where in WHERE),
         Case("GET", "/news/999999/edit", answers(404, anonymous=LOGIN), state="missing"),
         *_news_edit_cases(),
+        # Its author cannot move a post to a place it does not speak for.
+        Case("POST", _post_url(DRAFT, "here", "/edit"), writers("here", 302, refused=403)
+             | {"authority_here": Answer(200)}, _news_form("Moved", "elsewhere", "draft"),
+             "draft/here moved elsewhere"),
     ],
     "news.unpublish": [
         Case("POST", _post_url(status, where, "/unpublish"),
