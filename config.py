@@ -1,9 +1,17 @@
-"""Settings, read from environment variables (see README, "Configuration")."""
+"""Settings, read from environment variables by one function (see README, "Configuration").
+
+`load_settings(environ)` turns a mapping of environment variables into the dictionary the
+app's `config` is built from. `create_app` calls it with `os.environ`; tests pass their own
+mapping (or override single keys), so nothing needs reloading a module or patching the
+process environment. A bad value fails at start-up with the variable's name.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -11,85 +19,143 @@ INSTANCE_DIR = BASE_DIR / "instance"
 # The key `make run` uses on a developer's machine. Production refuses it.
 DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (refused in production)
 
-
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+PRIVACY_NOTICE_VERSION = "2026-11"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
+class SettingError(ValueError):
+    """An environment variable holds a value its setting cannot use."""
+
+
+class _Reader:
+    """Typed reads from one environment mapping; an empty value counts as unset."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def raw(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        if value is None or not str(value).strip():
+            return None
+        return str(value).strip()
+
+    def text(self, name: str, default: str) -> str:
+        value = self.environ.get(name)
+        return default if value is None else str(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise SettingError(f"{name}={value!r} is not a yes/no value (use 1/0, true/false, "
+                           "yes/no or on/off).")
+
+    def integer(self, name: str, default: int | None, *, minimum: int | None = None
+                ) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingError(f"{name}={value!r} is not a whole number.") from None
+        if minimum is not None and number < minimum:
+            raise SettingError(f"{name}={value!r} must be at least {minimum}.")
+        return number
+
+    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingError(f"{name}={value!r} is not a number.") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise SettingError(f"{name}={value!r} is not a finite number.")
+        if minimum is not None and number < minimum:
+            raise SettingError(f"{name}={value!r} must be at least {minimum:g}.")
+        return number
+
+
+def database_url(value: str | None) -> str:
+    """The SQLAlchemy URL for DATABASE_URL (unset: the SQLite file under instance/)."""
+    if not value:
         return f"sqlite:///{INSTANCE_DIR / 'mekendesh.sqlite3'}"
     # Heroku-style URLs name the driver "postgres"; we use psycopg 3.
-    if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://") :]
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
+    if value.startswith("postgres://"):
+        return "postgresql+psycopg://" + value[len("postgres://"):]
+    if value.startswith("postgresql://"):
+        return "postgresql+psycopg://" + value[len("postgresql://"):]
+    return value
 
 
-class Config:
-    ENV_NAME = os.environ.get("MEKENDESH_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-    SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting of the site, the bot and the sender, from `environ` (default:
+    `os.environ`). Raises `SettingError` naming the variable when a value is malformed."""
+    env = _Reader(os.environ if environ is None else environ)
+    production = env.text("MEKENDESH_ENV", "development") == "production"
+    secure_cookies = env.boolean("SESSION_COOKIE_SECURE", production)
+    return {
+        "ENV_NAME": env.text("MEKENDESH_ENV", "development"),
+        "SECRET_KEY": env.text("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url(env.raw("DATABASE_URL")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 
-    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "ky")
-    BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Bishkek")
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+        "BABEL_DEFAULT_LOCALE": env.text("DEFAULT_LOCALE", "ky"),
+        "BABEL_DEFAULT_TIMEZONE": env.text("DEFAULT_TIMEZONE", "Asia/Bishkek"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
 
-    # Uploads and forms: anything larger is answered with 413.
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 8 * 1024 * 1024))
-    WTF_CSRF_TIME_LIMIT = None
-    # Every message a form shows comes from our catalogs (WTForms ships no Kyrgyz).
-    WTF_I18N_ENABLED = False
+        # Uploads and forms: anything larger is answered with 413.
+        "MAX_CONTENT_LENGTH": env.integer("MAX_CONTENT_LENGTH", 8 * 1024 * 1024, minimum=1),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Every message a form shows comes from our catalogs (WTForms ships no Kyrgyz).
+        "WTF_I18N_ENABLED": False,
 
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        # Reverse proxies in front of the site whose X-Forwarded-* headers are trusted
+        # (Werkzeug's ProxyFix); 0 trusts none, so a client cannot fake its address.
+        "PROXY_FIX_TRUSTED": env.integer("PROXY_FIX_TRUSTED", 0, minimum=0),
 
-    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        "RATELIMIT_ENABLED": env.boolean("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": env.text("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.text("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "REGISTER_RATE_LIMIT": env.text("REGISTER_RATE_LIMIT", "5 per hour;20 per day"),
 
-    # The public address of the site, used in links sent through Telegram.
-    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # The public address of the site, used in links sent through Telegram.
+        "SITE_URL": env.text("SITE_URL", "http://127.0.0.1:5000").rstrip("/"),
 
-    TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
-    TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
-    TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
-    TELEGRAM_SEND_RATE = float(os.environ.get("TELEGRAM_SEND_RATE", "25"))
+        "TELEGRAM_BOT_TOKEN": env.text("TELEGRAM_BOT_TOKEN", ""),
+        "TELEGRAM_API_URL": env.text("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+        "TELEGRAM_WEBHOOK_SECRET": env.text("TELEGRAM_WEBHOOK_SECRET", ""),
+        "TELEGRAM_SEND_RATE": env.number("TELEGRAM_SEND_RATE", 25.0, minimum=0.1),
 
-    # The bot process (README, "The Telegram bot").
-    BOT_PERSISTENCE_INTERVAL = float(os.environ.get("BOT_PERSISTENCE_INTERVAL", "2"))
-    BOT_CONCURRENT_UPDATES = int(os.environ.get("BOT_CONCURRENT_UPDATES", "64"))
-    BOT_CONNECTION_POOL = int(os.environ.get("BOT_CONNECTION_POOL", "8"))
-    # Unset: the bot runs an outbox sender in its own process (never in tests).
-    BOT_RUN_SENDER = os.environ.get("BOT_RUN_SENDER")
+        # The bot process (README, "The Telegram bot").
+        "BOT_PERSISTENCE_INTERVAL": env.number("BOT_PERSISTENCE_INTERVAL", 2.0, minimum=0),
+        "BOT_CONCURRENT_UPDATES": env.integer("BOT_CONCURRENT_UPDATES", 64, minimum=1),
+        "BOT_CONNECTION_POOL": env.integer("BOT_CONNECTION_POOL", 8, minimum=1),
+        # Unset: the bot runs an outbox sender in its own process (never in tests).
+        "BOT_RUN_SENDER": (None if env.raw("BOT_RUN_SENDER") is None
+                           else env.boolean("BOT_RUN_SENDER", True)),
 
-    # The outbox sender (README, "News and broadcasts").
-    DELIVERY_LEASE_SECONDS = float(os.environ.get("DELIVERY_LEASE_SECONDS", "60"))
-    DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "5"))
-    DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "5"))
-    # Requests in flight; unset: about rate / 10, between 8 and 64.
-    DELIVERY_CONCURRENCY = int(os.environ["DELIVERY_CONCURRENCY"]) if os.environ.get(
-        "DELIVERY_CONCURRENCY") else None
-    DELIVERY_HTTP = os.environ.get("DELIVERY_HTTP", "httpx")  # or "stream", the lean client
+        # The outbox sender (README, "News and broadcasts").
+        "DELIVERY_LEASE_SECONDS": env.number("DELIVERY_LEASE_SECONDS", 60.0, minimum=1),
+        "DELIVERY_MAX_ATTEMPTS": env.integer("DELIVERY_MAX_ATTEMPTS", 5, minimum=1),
+        "DELIVERY_RETRY_BASE_SECONDS": env.number("DELIVERY_RETRY_BASE_SECONDS", 5.0, minimum=0),
+        # Requests in flight; unset: about rate / 10, between 8 and 64.
+        "DELIVERY_CONCURRENCY": env.integer("DELIVERY_CONCURRENCY", None, minimum=1),
+        "DELIVERY_HTTP": env.text("DELIVERY_HTTP", "httpx"),  # or "stream", the lean client
 
-    PRIVACY_NOTICE_VERSION = "2026-11"
-
-
-class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
-    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
-
-
-def config_for_environment() -> type[Config]:
-    return ProductionConfig if os.environ.get("MEKENDESH_ENV") == "production" else Config
+        "PRIVACY_NOTICE_VERSION": PRIVACY_NOTICE_VERSION,
+    }

@@ -43,8 +43,10 @@ def prepare(app, members: int) -> float:  # noqa: ANN001
         with engine.begin() as conn:
             conn.execute(sa.text(
                 "INSERT INTO users (role, locale, telegram_chat_id, active, broadcasts_paused, "
-                "created_at) SELECT 'member', (ARRAY['ky','ru','en'])[1 + i % 3], "
-                "1000000000 + i, true, false, now() FROM generate_series(1, :n) AS i"
+                "privacy_version, privacy_accepted_at, created_at) "
+                "SELECT 'member', (ARRAY['ky','ru','en'])[1 + i % 3], "
+                "1000000000 + i, true, false, '2026-11', now(), now() "
+                "FROM generate_series(1, :n) AS i"
             ), {"n": members})
             conn.execute(sa.text(
                 "INSERT INTO profiles (user_id, country_code, skills, wants_to_invest, "

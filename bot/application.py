@@ -1,7 +1,9 @@
 """build_application(flask_app) -> a python-telegram-bot Application wired to Mekendesh.
 
-Handlers live in bot/handlers/<feature>.py, each with `register(application)`; the order of
-HANDLER_MODULES is the order of precedence (fallback last). Start-up hooks run from
+The bot side of a feature (diaspora.features.FEATURES) is `bot/handlers/<feature>.py` with
+`register(application)`: it adds its handlers and, through bot.handlers.menu, its menu items
+and commands. Order of precedence: the menu's own handlers, the features in FEATURES order,
+the placeholders of features still to come, and the fallback last. Start-up hooks run from
 POST_INIT (commands per language first); the outbox sender can add itself there, e.g.
 `POST_INIT.append(start_sender)` (bot/sender.py), to run in the same process.
 """
@@ -10,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 
 from flask import Flask
 from telegram import LinkPreviewOptions, Update
@@ -22,6 +26,7 @@ from telegram.ext import Application, Defaults
 from bot.concurrency import PerChatUpdateProcessor
 from bot.persistence import SQLPersistence
 from bot.runtime import FLASK_APP_KEY
+from diaspora.features import FEATURES
 
 log = logging.getLogger("bot")
 
@@ -33,13 +38,6 @@ except ImportError:
     # miss once: Python then fails the import at once.
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
-HANDLER_MODULES: list[str] = [
-    "bot.handlers.registration",
-    "bot.handlers.account",
-    "bot.handlers.menu",
-    "bot.handlers.news",
-    "bot.handlers.fallback",  # keep last: it answers whatever nobody else took
-]
 Hook = Callable[[Application], Awaitable[None]]
 POST_INIT: list[Hook] = []
 POST_SHUTDOWN: list[Hook] = []
@@ -111,9 +109,20 @@ def build_application(
         .build()
     )
     application.bot_data[FLASK_APP_KEY] = flask_app
-    for name in HANDLER_MODULES:
-        importlib.import_module(name).register(application)
+    for module in handler_modules():
+        module.register(application)
     return application
+
+
+def handler_modules() -> list[ModuleType]:
+    """The modules whose register() builds the bot, in order of precedence."""
+    found = [importlib.import_module("bot.handlers.menu")]
+    for feature in FEATURES:
+        if importlib.util.find_spec(f"bot.handlers.{feature}") is not None:
+            found.append(importlib.import_module(f"bot.handlers.{feature}"))
+    found.append(importlib.import_module("bot.handlers.upcoming"))
+    found.append(importlib.import_module("bot.handlers.fallback"))  # whatever nobody took
+    return found
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
@@ -160,4 +169,4 @@ async def stop(application: Application) -> None:
         await application.post_shutdown(application)
 
 
-__all__ = ["build_application", "start", "stop", "HANDLER_MODULES", "POST_INIT", "asyncio"]
+__all__ = ["build_application", "handler_modules", "start", "stop", "POST_INIT", "asyncio"]

@@ -139,14 +139,17 @@ class SQLPersistence(BasePersistence):
                 await asyncio.to_thread(run_in_app_context, self.flask_app, self._write, batch)
 
     def forget_chat(self, chat_id: int) -> None:
-        """Erase everything stored about a chat now (after /delete), not at the next run."""
+        """Erase everything stored about a chat now (after /delete), not at the next run:
+        the rows, through the one service function the web's deletion uses too, and any
+        write still waiting for the next flush."""
+        from diaspora.accounts.service import erase_bot_state
+
+        whole, prefix = str(chat_id), f"[{chat_id},"
+        for pending in [k for k in self._pending if k[1] == whole or k[1].startswith(prefix)]:
+            self._pending.pop(pending, None)
 
         def erase() -> None:
-            db.session.execute(
-                sa.delete(BotState).where(
-                    (BotState.key == str(chat_id)) | BotState.key.like(f"[{chat_id},%")
-                )
-            )
+            erase_bot_state(chat_id)
             db.session.commit()
 
         run_in_app_context(self.flask_app, erase)

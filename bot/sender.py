@@ -34,7 +34,6 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -52,9 +51,8 @@ from telegram.error import (
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.runtime import retry_after_seconds
-from diaspora.delivery import worker
-from diaspora.delivery.models import BLOCKED, CANCELLED, FAILED, QUEUED, SENT
-from diaspora.models import utcnow
+from diaspora.delivery import housekeeping, states, worker
+from diaspora.delivery.models import FAILED, SENT
 
 log = logging.getLogger("bot.sender")
 
@@ -176,7 +174,7 @@ class Sender:
         self.failed = 0
         self._queue: asyncio.Queue[worker.Job] = asyncio.Queue()
         self._held: set[int] = set()  # ids leased to us and not yet recorded
-        self._outcomes: list[worker.Outcome] = []
+        self._outcomes: list[states.Outcome] = []
         self._outcome_event = asyncio.Event()
         self._blocked_chats: set[int] = set()
         self._cancelled: set[int] = set()
@@ -205,7 +203,7 @@ class Sender:
         stop = stop_event or asyncio.Event()
         deadline = time.monotonic() + max_seconds if max_seconds else None
         try:
-            await self._db(worker.reclaim_expired, self.owner)
+            await self._db(states.reclaim_expired, self.owner)
         except Exception:  # noqa: BLE001  (the claim loop retries; expired leases wait)
             log.exception("could not reclaim leases at start")
         claimer_done = asyncio.Event()
@@ -229,7 +227,7 @@ class Sender:
                     self._queue.task_done()
                 self._held.difference_update(unsent)
                 with contextlib.suppress(Exception):
-                    await self._db(worker.release, self.owner, unsent)
+                    await self._db(states.release, self.owner, unsent)
             await self._queue.join()
             for task in tasks:
                 task.cancel()
@@ -248,14 +246,15 @@ class Sender:
                 return
             if now - last_reclaim > max(1.0, self.lease_seconds / 4):
                 last_reclaim = now
-                await self._db(worker.reclaim_expired)
+                await self._db(states.reclaim_expired)
             if self.housekeeping and now - last_housekeeping > self.housekeeping_interval:
                 last_housekeeping = now
                 for function in self.housekeeping:
                     try:
                         await self._db(function)
                     except Exception:  # noqa: BLE001
-                        log.exception("sender housekeeping failed")
+                        log.exception("sender housekeeping job %s failed",
+                                      getattr(function, "name", function))
             if self._queue.qsize() < self.batch_size // 2:
                 jobs = await self._db(worker.claim, self.owner, self.batch_size,
                                       self.lease_seconds)
@@ -266,7 +265,7 @@ class Sender:
                     continue
                 if until_idle and self._queue.empty() and not self._in_flight:
                     await self._wait_recorded()
-                    if not await self._db(worker.pending_count):
+                    if not await self._db(states.pending_count):
                         return
                 await self._sleep(stop, self.idle_interval)
             else:
@@ -292,21 +291,25 @@ class Sender:
                 outcome = self._retry_or_fail(job, f"unexpected: {error!r}")
             finally:
                 self._in_flight -= 1
+            if outcome.status == SENT:
+                self.sent += 1
+            elif outcome.status == FAILED:
+                self.failed += 1
             self._outcomes.append(outcome)
             self._outcome_event.set()
             self._queue.task_done()
 
-    async def _process(self, job: worker.Job) -> worker.Outcome:
+    async def _process(self, job: worker.Job) -> states.Outcome:
+        """Send one message; what happened is decided by diaspora/delivery/states.py."""
         if job.skip:
-            return worker.Outcome(job.id, job.skip, job.attempts, job.user_id, job.reason)
+            return states.not_sent(job, job.skip, job.reason)
         rate_limited = 0
         while True:
             async with self.pacer.turn(job.chat_id):
                 if job.chat_id in self._blocked_chats:
-                    return worker.Outcome(job.id, BLOCKED, job.attempts, job.user_id,
-                                          "member blocked the bot")
+                    return states.blocked(job, attempted=False)
                 if job.broadcast_id is not None and job.broadcast_id in self._cancelled:
-                    return worker.Outcome(job.id, CANCELLED, job.attempts, job.user_id)
+                    return states.cancelled(job)
                 await self.bucket.acquire()
                 try:
                     await self.bot.send_message(
@@ -323,28 +326,20 @@ class Sender:
                     continue
                 except Forbidden as error:
                     self._blocked_chats.add(job.chat_id)
-                    return worker.Outcome(job.id, BLOCKED, job.attempts + 1, job.user_id,
-                                          f"{type(error).__name__}: {error}")
+                    return states.blocked(job, f"{type(error).__name__}: {error}")
                 except InvalidToken as error:
                     log.error("the bot token is refused: %s", error)
                     return self._retry_or_fail(job, str(error))
                 except BadRequest as error:
-                    self.failed += 1
-                    return worker.Outcome(job.id, FAILED, job.attempts + 1, job.user_id,
-                                          f"{type(error).__name__}: {error}")
+                    return states.failed(job, f"{type(error).__name__}: {error}")
                 except TelegramError as error:  # TimedOut, NetworkError, 5xx
                     return self._retry_or_fail(job, f"{type(error).__name__}: {error}")
-                self.sent += 1
-                return worker.Outcome(job.id, SENT, job.attempts + 1, job.user_id)
+                return states.sent(job)
 
-    def _retry_or_fail(self, job: worker.Job, error: str, *, count: bool = True) -> worker.Outcome:
-        attempts = job.attempts + (1 if count else 0)
-        if attempts >= self.max_attempts:
-            self.failed += 1
-            return worker.Outcome(job.id, FAILED, attempts, job.user_id, error)
-        delay = min(300.0, self.retry_base * (2 ** max(0, attempts - 1)))
-        return worker.Outcome(job.id, QUEUED, attempts, job.user_id, error,
-                              not_before=utcnow() + timedelta(seconds=delay))
+    def _retry_or_fail(self, job: worker.Job, error: str, *, count: bool = True
+                       ) -> states.Outcome:
+        return states.retry_or_fail(job, error, max_attempts=self.max_attempts,
+                                    retry_base=self.retry_base, count=count)
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -366,7 +361,7 @@ class Sender:
                 self.pacer.prune()
             if now - last_lease > self.lease_seconds / 3:
                 last_lease = now
-                await self._db(worker.extend_lease, self.owner, list(self._held),
+                await self._db(states.extend_lease, self.owner, list(self._held),
                                self.lease_seconds)
 
     async def _flush(self) -> None:
@@ -374,7 +369,7 @@ class Sender:
             return
         outcomes, self._outcomes = self._outcomes, []
         try:
-            await self._db(worker.record, outcomes)
+            await self._db(states.record, outcomes)
         except Exception:
             log.exception("could not record %d outcomes; retrying", len(outcomes))
             self._outcomes[:0] = outcomes
@@ -548,7 +543,7 @@ async def start_in_bot(application: Any) -> None:
     stop = asyncio.Event()
     _IN_BOT["stop"] = stop
     _IN_BOT["task"] = asyncio.create_task(
-        run_sender(flask_app, stop_event=stop, housekeeping=_housekeeping())
+        run_sender(flask_app, stop_event=stop, housekeeping=housekeeping.jobs(flask_app))
     )
 
 
@@ -558,12 +553,6 @@ async def stop_in_bot(application: Any) -> None:
         stop.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, timeout=30)
-
-
-def _housekeeping() -> list[Callable[[], Any]]:
-    from diaspora.news.service import publish_due_posts
-
-    return [publish_due_posts]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -593,7 +582,7 @@ def main(argv: list[str] | None = None) -> None:
                          max_seconds=args.max_seconds, rate=args.rate, batch_size=args.batch,
                          lease_seconds=args.lease, owner=args.worker_id,
                          concurrency=args.concurrency,
-                         housekeeping=_housekeeping())
+                         housekeeping=housekeeping.jobs(app))
 
     asyncio.run(serve())
 

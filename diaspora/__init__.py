@@ -1,13 +1,16 @@
 """Mekendesh: the Flask application factory.
 
-`create_app` only wires settings, extensions and blueprints; each step is a `configure_*`
-function so the order of start-up reads as a list.
+`create_app` reads as a list of `configure_*` steps; the features (diaspora/features.py) plug
+themselves in through their package's `init_app(app)`, which registers their models,
+blueprints, CLI commands, outbox message templates and housekeeping jobs.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,31 +18,35 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import DEVELOPMENT_SECRET_KEY, INSTANCE_DIR, config_for_environment
+from config import DEVELOPMENT_SECRET_KEY, INSTANCE_DIR, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: Any = None) -> Flask:
+def create_app(config: Any = None, *, environ: Mapping[str, str] | None = None) -> Flask:
+    """The application. Settings come from `environ` (default: the process environment)
+    through `config.load_settings`; `config` (a mapping or an object) overrides single keys."""
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    configure_settings(app, config)
+    configure_settings(app, config, environ)
+    configure_logging(app)
+    configure_database(app)
     configure_extensions(app)
     configure_i18n(app)
-    configure_blueprints(app)
+    configure_features(app)
     configure_templates(app)
     configure_errors(app)
     configure_cli(app)
     return app
 
 
-def configure_settings(app: Flask, config: Any) -> None:
-    app.config.from_object(config_for_environment())
-    if isinstance(config, dict):
+def configure_settings(app: Flask, config: Any, environ: Mapping[str, str] | None) -> None:
+    app.config.update(load_settings(environ))
+    if isinstance(config, Mapping):
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
@@ -51,6 +58,15 @@ def configure_settings(app: Flask, config: Any) -> None:
                 "(at least 32 random characters, e.g. from `python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'`)."
             )
+
+
+def configure_logging(app: Flask) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def configure_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -58,9 +74,6 @@ def configure_settings(app: Flask, config: Any) -> None:
         # The site and the bot share one SQLite file: wait for a lock instead of failing.
         options.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @event.listens_for(Engine, "connect")
@@ -75,7 +88,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from diaspora import models_registry  # noqa: F401  (every model known to Alembic)
     from diaspora.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -91,12 +103,9 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
-    from diaspora.accounts.models import User
+    from diaspora.accounts.sessions import load_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    login_manager.user_loader(load_user)
 
 
 def configure_i18n(app: Flask) -> None:
@@ -109,18 +118,17 @@ def configure_i18n(app: Flask) -> None:
     remember_language(app)
 
 
-def configure_blueprints(app: Flask) -> None:
-    from diaspora.accounts.views import admin_bp
-    from diaspora.accounts.views import bp as accounts_bp
-    from diaspora.delivery.views import bp as delivery_bp
-    from diaspora.main.views import bp as main_bp
-    from diaspora.moderation.views import bp as moderation_bp
-    from diaspora.news.views import bp as news_bp
+def configure_features(app: Flask) -> None:
+    """Each feature of FEATURES registers itself: `diaspora.<name>.init_app(app)`."""
+    from diaspora import features
 
-    for blueprint in (main_bp, accounts_bp, admin_bp, moderation_bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(news_bp)
-    app.register_blueprint(delivery_bp)
+    for name in features.FEATURES:
+        module = importlib.import_module(f"diaspora.{name}")
+        init_app = getattr(module, "init_app", None)
+        if init_app is None:
+            raise RuntimeError(f"feature {name!r}: diaspora/{name}/__init__.py lacks init_app")
+        init_app(app)
+    app.extensions["mekendesh.features"] = tuple(features.FEATURES)
 
 
 def configure_templates(app: Flask) -> None:
@@ -136,6 +144,7 @@ def configure_errors(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
+    """Commands that belong to no one feature (bootstrap, seed-demo)."""
     from diaspora.cli import register_commands
 
     register_commands(app)

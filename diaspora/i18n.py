@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("ky", "ru", "en")
@@ -14,6 +14,9 @@ LANGUAGE_NAMES: dict[str, str] = {"ky": "Кыргызча", "ru": "Русски�
 FALLBACK_ORDER: tuple[str, ...] = ("ky", "ru", "en")
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+# The language switcher's choice for this login session (it outranks the saved profile
+# language until the member logs out, without changing the profile).
+SESSION_LANG_KEY = "lang"
 
 
 def normalize_locale(value: str | None) -> str | None:
@@ -35,14 +38,15 @@ def requested_locale() -> str | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector: ?lang, the member's profile, the cookie, the browser."""
+    """Flask-Babel's locale selector: ?lang, the switcher's choice in this session, the
+    member's profile, the cookie, the browser."""
     forced = g.get("forced_locale") if has_request_context() else None
     if forced:
         return forced
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ky")
     if not has_request_context():
         return default
-    chosen = requested_locale()
+    chosen = requested_locale() or normalize_locale(session.get(SESSION_LANG_KEY))
     if chosen:
         return chosen
     if current_user and current_user.is_authenticated:

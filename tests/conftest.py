@@ -50,6 +50,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+# The environment the tests' app reads (config.load_settings): empty, so a developer's own
+# DATABASE_URL, MEKENDESH_ENV or SECRET_KEY never leaks into a test. Settings a test needs
+# go into make_test_config's overrides, or into its own environ mapping.
+TEST_ENVIRON: dict[str, str] = {}
+
+
 def make_test_config(database_url: str, **overrides: object) -> dict:
     config = {
         "TESTING": True,
@@ -84,7 +90,7 @@ def app(database_url: str) -> Iterator[Flask]:
 
     from diaspora.places.service import load_gazetteer
 
-    app = create_app(make_test_config(database_url))
+    app = create_app(make_test_config(database_url), environ=TEST_ENVIRON)
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
@@ -204,6 +210,6 @@ def login(client: FlaskClient, user: User | None) -> FlaskClient:
     """Log a test client in as `user` (None: stay anonymous), as Flask-Login would."""
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()  # "<id>:<session version>"
             session["_fresh"] = True
     return client

@@ -313,6 +313,23 @@ def _login_link_url(world: World) -> str:
     return f"/login/telegram/{telegram.issue_login_token(world.users['member'].telegram_chat_id)}"
 
 
+def _link_code_form(chat: str) -> Callable[[World], dict]:
+    """A live /link code from a Telegram chat that has no account yet, a bot-only account,
+    or an account with its own e-mail and password."""
+    def data(world: World) -> dict:
+        from diaspora.accounts import telegram
+
+        chat_id = next(_chat_ids)
+        if chat == "a bot-only account":
+            db.session.add(User(telegram_chat_id=chat_id, role="member", locale="en"))
+            db.session.commit()
+        elif chat == "an account with a password":
+            world.make_user("member", telegram_chat_id=chat_id)
+        return {"code": telegram.issue_link_code(chat_id)}
+
+    return data
+
+
 NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 
 # One entry per endpoint: a Case per method and object state. A new staff-only form, say:
@@ -335,9 +352,8 @@ ROUTES: dict[str, list[Case]] = {
         Case("POST", "/login", answers(REDIRECT_NOTHING_DONE, anonymous=Answer(302, EITHER)),
              lambda w: {"email": w.users["member"].email, "password": PASSWORD}),
     ],
-    # Logging out may bump a session version; the walker has no opinion on that.
-    "accounts.logout": [Case("POST", "/logout", answers(Answer(302, EITHER),
-                                                         anonymous=REDIRECT_NOTHING_DONE))],
+    # Logging out ends every session of the account (its session version changes).
+    "accounts.logout": [Case("POST", "/logout", answers(302, anonymous=REDIRECT_NOTHING_DONE))],
     "accounts.account": [Case("GET", "/account", MEMBERS)],
     "accounts.edit_profile": [
         Case("GET", "/account/profile", MEMBERS),
@@ -362,6 +378,28 @@ ROUTES: dict[str, list[Case]] = {
     "accounts.link_telegram": [
         Case("POST", "/account/telegram/link",
              answers(REDIRECT_NOTHING_DONE, anonymous=LOGIN), {"code": "x"}, "unknown code"),
+        # The first step only shows whose chat it is.
+        Case("POST", "/account/telegram/link", answers(200, anonymous=LOGIN),
+             _link_code_form("a bot-only account"), "code of a bot-only account"),
+    ],
+    "accounts.confirm_link_telegram": [
+        Case("POST", "/account/telegram/link/confirm",
+             answers(REDIRECT_NOTHING_DONE, anonymous=LOGIN), {"code": "x"}, "unknown code"),
+        *(Case("POST", "/account/telegram/link/confirm", answers(302, anonymous=LOGIN),
+               _link_code_form(chat), f"code of {chat}") for chat in ("a new chat",
+                                                                    "a bot-only account")),
+        # A chat whose account has its own login is never folded into another account.
+        Case("POST", "/account/telegram/link/confirm",
+             answers(REDIRECT_NOTHING_DONE, anonymous=LOGIN),
+             _link_code_form("an account with a password"), "code of an account with a login"),
+    ],
+    "accounts.change_password": [
+        Case("GET", "/account/password", MEMBERS),
+        Case("POST", "/account/password", answers(302, anonymous=LOGIN),
+             {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    ],
+    "accounts.logout_everywhere": [
+        Case("POST", "/account/logout-everywhere", answers(302, anonymous=LOGIN))
     ],
     # A used, expired or unknown login link is gone for everyone.
     "accounts.login_telegram": [

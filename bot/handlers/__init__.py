@@ -1,4 +1,4 @@
-"""One module per feature, each with `register(application)`.
+"""The bot side of each feature: bot/handlers/<feature>.py with `register(application)`.
 
-See bot.application.HANDLER_MODULES for the order.
+See bot.application.handler_modules for the order.
 """

@@ -1,17 +1,22 @@
-"""Small pieces shared by the handler modules: keyboards, replies, the stale-button answer."""
+"""Small pieces shared by the handler modules: keyboards, replies, the stale-button answer,
+and `call_service`, the one way a handler calls a diaspora service."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
 
-from bot.runtime import clip, h, lang, retry_after_seconds, t
+from bot.callbacks import MAX_CALLBACK_BYTES
+from bot.runtime import clip, db, h, lang, retry_after_seconds, t
+from diaspora.errors import DomainError
 
-MAX_CALLBACK_BYTES = 64
+T = TypeVar("T")
 MAX_RETRY_WAIT = 5.0  # seconds a reply may wait for Telegram's flood control
 
 
@@ -87,3 +92,25 @@ async def ack(
             )
         except BadRequest:
             pass  # e.g. "message is not modified": harmless
+
+
+async def call_service(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    fn: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
+) -> T | None:
+    """Run a service function in a worker thread; a refusal (DomainError) is answered in the
+    member's language and gives None, so services called this way return something truthy."""
+    try:
+        return await db(context, fn, *args, **kwargs)
+    except DomainError as error:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except BadRequest:
+                pass  # already answered (the choice was acknowledged first)
+        message = error.message or _l("Sorry, that cannot be done.")
+        await say(update, context, message)
+        return None

@@ -1,50 +1,108 @@
-"""The main menu (inline buttons "m:<item>"), /menu, /help and the command list.
+"""The main menu, /menu, /help and the command list, and the registry features fill them from.
 
-Features that arrive later plug in by replacing an entry of MENU_ACTIONS, e.g. in
-bot/handlers/news.py:  `menu.MENU_ACTIONS["news"] = show_news`  inside its register().
+A feature's `register(application)` adds what it offers:
+
+    menu.add_item(application, "news", _l("News"), show_news, order=10)
+    menu.add_command(application, "news", _l("The latest news for you"), news_command, order=15)
+
+`add_command` registers the CommandHandler too (pass handler=None for a command another
+handler already answers, e.g. /start inside a conversation), so a command cannot be handled
+without being listed in /help and `set_my_commands`, nor listed without a handler. The
+registry belongs to one Application (kept in its bot_data), so several applications built in
+one process (tests, a restart) never share items. This module imports no feature.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from telegram import BotCommand, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.handlers.common import button, keyboard, rows, say, send, stale
+from bot.callbacks import register_prefix
+from bot.handlers.common import button, keyboard, rows, send, stale
 from bot.runtime import FLASK_APP_KEY, h, lang, render, t
 from diaspora.i18n import SUPPORTED_LOCALES
 
-MenuAction = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+MenuAction = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+REGISTRY_KEY = "menu_registry"
+MENU = register_prefix("m", owner="menu")
 
-MENU_ITEMS = (
-    ("news", _l("News")),
-    ("surveys", _l("Surveys")),
-    ("projects", _l("Projects")),
-    ("propose", _l("Propose a project")),
-    ("profile", _l("My profile")),
-    ("lang", _l("Language")),
-    ("help", _l("Help")),
-)
 
-COMMANDS = (
-    ("start", _l("Start or resume Mekendesh")),
-    ("menu", _l("Main menu")),
-    ("profile", _l("My profile")),
-    ("language", _l("Change language")),
-    ("help", _l("What this bot does")),
-    ("web", _l("Log in to the website")),
-    ("link", _l("Join this chat to your web account")),
-    ("stop", _l("Pause all broadcasts")),
-    ("delete", _l("Erase my personal data")),
-    ("cancel", _l("Leave the current step")),
-)
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: object  # a lazy catalog string
+    action: MenuAction
+    order: int
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: object  # a lazy catalog string
+    order: int
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.items: dict[str, MenuItem] = {}
+        self.commands: dict[str, Command] = {}
+
+    def sorted_items(self) -> list[MenuItem]:
+        return sorted(self.items.values(), key=lambda item: (item.order, item.key))
+
+    def sorted_commands(self) -> list[Command]:
+        return sorted(self.commands.values(), key=lambda c: (c.order, c.name))
+
+
+def registry(application: Application) -> Registry:
+    return application.bot_data.setdefault(REGISTRY_KEY, Registry())
+
+
+def add_item(
+    application: Application, key: str, label: object, action: MenuAction, *, order: int = 100
+) -> None:
+    """A main-menu button; a second item with the same key is refused (two features clash)."""
+    items = registry(application).items
+    if key in items:
+        raise ValueError(f"menu item {key!r} is already registered")
+    MENU.data(key)  # checks the callback-data length now, not when a member opens the menu
+    items[key] = MenuItem(key, label, action, order)
+
+
+def has_item(application: Application, key: str) -> bool:
+    return key in registry(application).items
+
+
+def add_command(
+    application: Application,
+    name: str,
+    description: object,
+    handler: MenuAction | None = None,
+    *,
+    order: int = 100,
+    handler_filters: filters.BaseFilter | None = None,
+) -> None:
+    """List /name (in /help and Telegram's command menu) and, with a handler, answer it."""
+    commands = registry(application).commands
+    if name in commands:
+        raise ValueError(f"command /{name} is already registered")
+    commands[name] = Command(name, description, order)
+    if handler is not None:
+        application.add_handler(CommandHandler(name, handler, filters=handler_filters))
+
+
+def command_list(application: Application) -> list[Command]:
+    return registry(application).sorted_commands()
 
 
 def menu_markup(context: ContextTypes.DEFAULT_TYPE, locale: str) -> InlineKeyboardMarkup:
+    items = registry(context.application).sorted_items()
     return keyboard(
-        *rows([button(t(context, locale, label), f"m:{key}") for key, label in MENU_ITEMS])
+        *rows([button(t(context, locale, item.label), MENU.data(item.key)) for item in items])
     )
 
 
@@ -54,14 +112,6 @@ async def show_menu(
     locale = lang(update, context)
     text = h(context, locale, intro if intro is not None else _l("What would you like to do?"))
     await send(update, context, text, menu_markup(context, locale))
-
-
-async def coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await say(
-        update,
-        context,
-        _l("This part of Mekendesh is coming soon. We will tell you when it is ready."),
-    )
 
 
 async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,36 +129,11 @@ async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         + "</b>",
         "",
     ]
-    lines += [f"/{name} — {h(context, locale, label)}" for name, label in COMMANDS]
+    lines += [
+        f"/{c.name} — {h(context, locale, c.description)}"
+        for c in command_list(context.application)
+    ]
     await send(update, context, "\n".join(lines), menu_markup(context, locale))
-
-
-async def menu_news(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Replaced by the news feature (bot/handlers/news.py)."""
-    await coming_soon(update, context)
-
-
-async def _profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from bot.handlers.registration import show_profile
-
-    await show_profile(update, context)
-
-
-async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from bot.handlers.account import ask_language
-
-    await ask_language(update, context)
-
-
-MENU_ACTIONS: dict[str, MenuAction] = {
-    "news": menu_news,
-    "surveys": coming_soon,
-    "projects": coming_soon,
-    "propose": coming_soon,
-    "profile": _profile,
-    "lang": _language,
-    "help": help_text,
-}
 
 
 async def menu_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -116,27 +141,29 @@ async def menu_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    key = update.callback_query.data.partition(":")[2]
-    action = MENU_ACTIONS.get(key)
-    if action is None:
+    parsed = MENU.parse(update.callback_query.data)
+    item = registry(context.application).items.get(parsed.value) if parsed else None
+    if item is None:
         await stale(update, context)
         return
     await update.callback_query.answer()
-    await action(update, context)
+    await item.action(update, context)
 
 
 async def set_commands(application: Application) -> None:
     """The command list in each language (and Kyrgyz for everyone else)."""
     app = application.bot_data[FLASK_APP_KEY]
+    listed = command_list(application)
     for code in (None, *SUPPORTED_LOCALES):
         locale = code or "ky"
-        commands = [
-            BotCommand(name, render(app, locale, label)[:256]) for name, label in COMMANDS
-        ]
+        commands = [BotCommand(c.name, render(app, locale, c.description)[:256]) for c in listed]
         await application.bot.set_my_commands(commands, language_code=code)
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("menu", menu_command))
-    application.add_handler(CommandHandler("help", help_text))
-    application.add_handler(CallbackQueryHandler(menu_button, pattern=r"^m:"))
+    """The menu's own handlers; build_application calls this before any feature."""
+    registry(application)
+    add_item(application, "help", _l("Help"), help_text, order=900)
+    add_command(application, "menu", _l("Main menu"), menu_command, order=20)
+    add_command(application, "help", _l("What this bot does"), help_text, order=50)
+    application.add_handler(MENU.handler(menu_button))

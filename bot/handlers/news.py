@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, ContextTypes
 
+from bot.callbacks import register_prefix
+from bot.handlers import menu
 from bot.handlers.common import button, keyboard, say, send, stale
 from bot.runtime import db, esc, h, lang, t
 from diaspora.accounts import telegram as tg
@@ -19,6 +21,7 @@ from diaspora.news.rendering import summary
 
 PAGE = news.BOT_PAGE
 MAX_OFFSET = 500  # "More" stops somewhere: older news is on the website
+MORE = register_prefix("nw", owner="news")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ async def show_news(update: Update, context: ContextTypes.DEFAULT_TYPE, offset: 
         markup = None
         if more and index == len(items) - 1:
             markup = keyboard([button(t(context, locale, _l("More news")),
-                                      f"nw:{offset + PAGE}")])
+                                      MORE.data(offset + PAGE))])
         await send(update, context, "\n\n".join(parts), markup)
 
 
@@ -70,7 +73,8 @@ async def news_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    data = update.callback_query.data.partition(":")[2]
+    parsed = MORE.parse(update.callback_query.data)
+    data = parsed.value if parsed else ""
     if not data.isdigit() or int(data) > MAX_OFFSET:
         await stale(update, context)
         return
@@ -79,8 +83,6 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def register(application: Application) -> None:
-    from bot.handlers import menu
-
-    menu.MENU_ACTIONS["news"] = news_command
-    application.add_handler(CommandHandler("news", news_command))
-    application.add_handler(CallbackQueryHandler(more_button, pattern=r"^nw:"))
+    menu.add_item(application, "news", _l("News"), news_command, order=10)
+    menu.add_command(application, "news", _l("The latest news for you"), news_command, order=25)
+    application.add_handler(MORE.handler(more_button))

@@ -26,7 +26,7 @@ class RegistrationForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
-        description=_l("At least 10 characters, with letters and digits."),
+        description=_l("At least 10 characters. A few unusual words make a strong password."),
     )
     confirm = PasswordField(
         _l("Repeat the password"),
@@ -131,4 +131,30 @@ class DeleteAccountForm(FlaskForm):
     confirm = BooleanField(
         _l("I understand that my profile and answers will be erased for good"),
         validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+    )
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+        description=_l("At least 10 characters. A few unusual words make a strong password."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", message=_l("The passwords do not match.")),
+        ],
+    )
+
+
+class TelegramCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from the bot"),
+        validators=[DataRequired(REQUIRED), Length(max=32, message=TOO_LONG)],
     )

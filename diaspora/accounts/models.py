@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -41,6 +49,9 @@ class User(UserMixin, db.Model):
     # Set when the member erased their personal data: the row stays, anonymous, so that
     # what they published (counted, moderated) keeps a stable, nameless author.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every login session and remember-me cookie carries this number (see get_id); raising
+    # it ends them all: logout, "log out everywhere", a new password, a new role, erasure.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan", lazy="joined"
@@ -54,6 +65,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie store: the id and the session version.
+
+        A cookie saved before the version was raised names an old version and stops working.
+        """
+        return f"{self.id}:{self.session_version or 0}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -148,6 +166,10 @@ class TelegramToken(db.Model):
     purpose: Mapped[str] = mapped_column(String(10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     telegram_chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Who asked for a link code, as Telegram named them: the web page shows it before the
+    # member confirms, so a code copied from someone else's chat is noticed.
+    telegram_name: Mapped[str | None] = mapped_column(String(130))
+    telegram_username: Mapped[str | None] = mapped_column(String(40))
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

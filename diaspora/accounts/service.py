@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy import types as sa_types
+from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from diaspora.accounts import choices
 from diaspora.accounts.models import ROLES, AuthorityPlace, Profile, User
 from diaspora.accounts.permissions import require
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
-from diaspora.i18n import normalize_locale
+from diaspora.i18n import LANGUAGE_NAMES, normalize_locale
 from diaspora.models import utcnow
 from diaspora.moderation import audit
-from diaspora.places.countries import is_country
+from diaspora.places.countries import country_name, is_country
 from diaspora.places.models import Place
 
 MIN_PASSWORD_LENGTH = 10
-# The most common passwords people pick; a longer list would not change the rule's spirit.
-COMMON_PASSWORDS = frozenset(
-    {"1234567890", "qwertyuiop", "password123", "qwerty12345", "1q2w3e4r5t", "0123456789",
-     "password1234", "iloveyou123", "kyrgyzstan1", "bishkek2024", "1111111111", "abcdefghij"}
-)
+# zxcvbn scores 0 (guessed at once) to 4 (very hard); 3 resists an offline attack on a hash.
+MIN_PASSWORD_SCORE = 3
+SITE_WORDS = ("mekendesh", "мекендеш", "kyrgyzstan", "кыргызстан", "bishkek", "бишкек")
 
 
 def normalize_email(email: str) -> str:
@@ -43,20 +48,50 @@ def check_email(email: str) -> str:
     return result.normalized.lower()
 
 
-def password_problems(password: str, email: str | None = None) -> list[Any]:
-    """What is wrong with a new password, as readable messages (empty when it is fine)."""
-    problems: list[Any] = []
+# zxcvbn's warnings, in English only, grouped into advice our catalogs translate.
+_STRENGTH_ADVICE = (
+    (("common password", "commonly used password"),
+     _l("This is one of the most common passwords. Add a few unusual words.")),
+    (("keyboard", "rows of keys", "repeats", "sequences"),
+     _l("Keyboard patterns, repeats and sequences are easy to guess. Add a few unusual "
+        "words.")),
+    (("years", "dates"),
+     _l("Years and dates are easy to guess. Add a few unusual words.")),
+    (("word by itself", "names and surnames"),
+     _l("A single word or name is easy to guess. Add another word or two.")),
+)
+TOO_EASY = _l("This password is too easy to guess. Add a few unusual words.")
+
+
+def _strength_advice(warning: str) -> Any:
+    lowered = warning.lower()
+    for keys, advice in _STRENGTH_ADVICE:
+        if any(key in lowered for key in keys):
+            return advice
+    return TOO_EASY
+
+
+def password_problems(
+    password: str, email: str | None = None, names: Iterable[str | None] = ()
+) -> list[Any]:
+    """What is wrong with a new password, as readable messages (empty when it is fine).
+
+    The strength estimate (zxcvbn) knows common passwords, words, names, dates and keyboard
+    patterns, and is told what an attacker would try first for this person: their e-mail,
+    their name, the site's own name.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
-    if not re.search(r"[^\W\d_]", password) or not re.search(r"\d", password):
-        problems.append(_l("Use both letters and digits."))
-    lowered = password.lower()
-    local = (email or "").split("@")[0].lower()
-    if lowered in COMMON_PASSWORDS or (len(local) >= 4 and local in lowered):
-        problems.append(_l("This password is too easy to guess."))
-    return problems
+        return [_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]
+    context: list[str] = list(SITE_WORDS)
+    for value in (email, *names):
+        if value:
+            context.append(value)
+            context.extend(part for part in re.split(r"[\W_]+", value) if len(part) >= 3)
+    # zxcvbn's time grows with the length; what matters is in the first 100 characters.
+    estimate = zxcvbn(password[:100], user_inputs=context)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        return [_strength_advice(estimate["feedback"].get("warning") or "")]
+    return []
 
 
 def find_by_email(email: str) -> User | None:
@@ -93,11 +128,40 @@ def accept_privacy(user: User) -> None:
     user.privacy_accepted_at = utcnow()
 
 
+@cache
+def _dummy_password_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    # An unknown e-mail costs the same hash as a known one: the answer's timing must not
+    # tell which addresses have an account.
+    stored = user.password_hash if user is not None and user.password_hash else None
+    matches = check_password_hash(stored or _dummy_password_hash(), password)
+    if user is None or stored is None or not matches or not user.active:
         return None
     user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Every web session and remember-me cookie of `user` stops working (caller commits)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """A logged-in member sets a new password; their other sessions end."""
+    if not user.check_password(current_password):
+        raise ValidationError(_l("This is not your current password."), field="current_password")
+    names = [user.profile.display_name] if user.profile else []
+    problems = password_problems(new_password, user.email, names)
+    if problems:
+        raise ValidationError(problems[0], field="password")
+    user.set_password(new_password)
+    end_all_sessions(user)
+    audit.record(user, "user.change_password", user, before=None, after=None)
     db.session.commit()
     return user
 
@@ -123,7 +187,8 @@ PROFILE_CHOICE_FIELDS = {
     "return_plan": choices.RETURN_PLANS,
     "remittances": choices.REMITTANCES,
 }
-PROFILE_TEXT_FIELDS = {"display_name": 80, "city": 100}
+PROFILE_TEXT_FIELDS = {"display_name": 80}
+MAX_CITY = 100
 PROFILE_BOOL_FIELDS = (
     "wants_to_invest", "wants_to_volunteer", "notify_news", "notify_surveys",
     "notify_projects", "notify_by_email",
@@ -144,8 +209,26 @@ def clean_skills(skills: Iterable[str] | str | None) -> list[str]:
     return list(seen.values())[:MAX_SKILLS]
 
 
+def clean_city(text: str | None, *, required: bool = False) -> str | None:
+    """A city as typed, spaces tidied. It must contain letters ("12345" or "!!!" is no city);
+    empty is allowed unless `required` (the bot asks for a name or Skip)."""
+    value = " ".join((text or "").split())
+    if not value and not required:
+        return None
+    if len(value) > MAX_CITY:
+        raise ValidationError(
+            _l("That is too long for a city name. Type just the name, please."), field="city"
+        )
+    if not re.search(r"[^\W\d_]", value):
+        raise ValidationError(_l("The name of a city must contain letters."), field="city")
+    return value
+
+
 def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
-    """Change any profile answers given; fields not passed stay as they are."""
+    """Change any profile answers given; fields not passed stay as they are.
+
+    Choosing sectors to invest in says the member wants to invest: `wants_to_invest` follows
+    the sectors unless the same call sets it explicitly with no sectors (the web checkbox)."""
     require(actor, "profile.edit", owner)
     profile = ensure_profile(owner)
     for field, value in changes.items():
@@ -161,6 +244,8 @@ def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
             if value and value not in PROFILE_CHOICE_FIELDS[field]:
                 raise ValidationError(_l("Choose one of the answers offered."), field=field)
             value = value or None
+        elif field == "city":
+            value = clean_city(value)
         elif field in PROFILE_TEXT_FIELDS:
             value = " ".join((value or "").split())[: PROFILE_TEXT_FIELDS[field]] or None
         elif field == "skills":
@@ -179,15 +264,68 @@ def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
         else:
             raise ValueError(f"unknown profile field {field}")
         setattr(profile, field, value)
+    if "interest_sectors" in changes:
+        if profile.interest_sectors:
+            profile.wants_to_invest = True
+        elif "wants_to_invest" not in changes:
+            profile.wants_to_invest = False
     db.session.commit()
     return profile
 
 
-def require_complete_profile(profile: Profile) -> None:
-    if not profile.country_code:
-        raise ValidationError(_l("Tell us the country you live in."), field="country_code")
-    if not profile.home_place_id:
-        raise ValidationError(_l("Tell us your home place in Kyrgyzstan."), field="home_place_id")
+# The answers a profile needs before news and surveys can find the member, in asking order.
+REQUIRED_PROFILE_ANSWERS = {
+    "country_code": _l("Tell us the country you live in."),
+    "home_place_id": _l("Tell us your home place in Kyrgyzstan."),
+}
+
+
+def missing_profile_answers(profile: Profile | None) -> list[str]:
+    """The required fields still empty (the bot asks them in this order)."""
+    return [f for f in REQUIRED_PROFILE_ANSWERS if profile is None or not getattr(profile, f)]
+
+
+def is_profile_complete(profile: Profile | None) -> bool:
+    return not missing_profile_answers(profile)
+
+
+def require_complete_profile(profile: Profile | None) -> None:
+    missing = missing_profile_answers(profile)
+    if missing:
+        raise ValidationError(REQUIRED_PROFILE_ANSWERS[missing[0]], field=missing[0])
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    key: str
+    label: str  # localized
+    value: str | None  # localized; None when not answered
+
+
+def profile_summary(user: User, locale: str) -> list[SummaryLine]:
+    """The member's answers, labelled, in `locale`: the bot's /profile and the account page."""
+    profile = ensure_profile(user)
+    with force_locale(locale):
+        sectors = ", ".join(
+            str(choices.INTEREST_SECTORS[code])
+            for code in profile.interest_sectors or []
+            if code in choices.INTEREST_SECTORS
+        )
+        return_plan = choices.RETURN_PLANS.get(profile.return_plan)
+        remittances = choices.REMITTANCES.get(profile.remittances)
+        language = LANGUAGE_NAMES.get(user.locale) if user.locale else None
+        home = profile.home_place.full_name(locale) if profile.home_place else None
+        lines = [
+            ("country", _l("Country of residence"),
+             country_name(profile.country_code, locale) if profile.country_code else None),
+            ("city", _l("City"), profile.city),
+            ("home", _l("Home community in Kyrgyzstan"), home),
+            ("return_plan", _l("Plans to return"), str(return_plan) if return_plan else None),
+            ("remittances", _l("Sends money home"), str(remittances) if remittances else None),
+            ("sectors", _l("Sectors that interest me"), sectors or None),
+            ("language", _l("Language"), language),
+        ]
+        return [SummaryLine(key, str(label), value or None) for key, label, value in lines]
 
 
 # -- roles and authorities -------------------------------------------------------------------
@@ -208,6 +346,7 @@ def change_role(actor: User, target: User, role: str) -> User:
         return target
     before = {"role": target.role}
     target.role = role
+    end_all_sessions(target)  # whatever the old role could do, no open session keeps
     audit.record(actor, "user.change_role", target, before=before, after={"role": role})
     db.session.commit()
     return target
@@ -292,6 +431,8 @@ def create_admin(email: str, password: str) -> User:
         user = User(email=address)
         user.profile = Profile()
         db.session.add(user)
+    else:
+        end_all_sessions(user)  # a new password and role: sessions opened before end
     user.role = "admin"
     user.set_password(password)
     accept_privacy(user)
@@ -328,17 +469,38 @@ def anonymise_user(user: User) -> None:
     user.role = "member"
     user.active = False
     user.deleted_at = utcnow()
+    end_all_sessions(user)
+
+
+def _bot_state_of_chat(chat_id: int) -> Any:
+    """The bot's stored rows of a chat: user_data under its id, conversations under
+    "[chat_id, user_id]" keys."""
+    from diaspora.accounts.models import BotState
+
+    return (BotState.key == str(chat_id)) | BotState.key.like(f"[{chat_id},%")
+
+
+def erase_bot_state(chat_id: int) -> None:
+    """Forget what the bot stored for a chat (answers in progress, language); caller
+    commits."""
+    from diaspora.accounts.models import BotState
+
+    db.session.execute(sa_delete(BotState).where(_bot_state_of_chat(chat_id)))
 
 
 def delete_personal_data(actor: User, user: User) -> None:
-    """A member erases their personal data (the bot's /delete; the web can reuse it).
+    """A member erases their personal data: the one operation behind the bot's /delete and
+    the web's "Delete my data".
 
-    The profile, e-mail, password, Telegram chat and pending codes go; the account row is
-    kept anonymous and inactive so that what the member once published keeps an author id
-    without a name. Nobody can log in to it again.
+    The profile, e-mail, password, Telegram chat, the bot's stored answers for that chat and
+    pending codes go; every session ends; the account row is kept anonymous and inactive so
+    that what the member once published keeps an author id without a name. Nobody can log in
+    to it again.
     """
     require(actor, "profile.edit", user)
     audit.record(actor, "user.delete_personal_data", user, before=None, after=None)
+    if user.telegram_chat_id is not None:
+        erase_bot_state(user.telegram_chat_id)
     anonymise_user(user)
     db.session.commit()
 
@@ -367,6 +529,8 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             "language": user.locale,
             "timezone": user.timezone,
             "telegram_chat_id": user.telegram_chat_id,
+            "telegram_language_code": user.telegram_language_code,
+            "telegram_blocked_at": _iso(user.telegram_blocked_at),
             "broadcasts_paused": user.broadcasts_paused,
             "created_at": _iso(user.created_at),
             "last_login_at": _iso(user.last_login_at),
@@ -380,11 +544,73 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             {
                 "organisation": link.organisation,
                 "place": link.place.code,
+                "requested_at": _iso(link.requested_at),
                 "verified_at": _iso(link.verified_at),
             }
             for link in user.authority_places
         ],
+        "bot_state": _bot_state_export(user),
+        "audit_log_about_you": _audit_about(user),
+        # Every other row that names the member (posts they wrote, messages sent to them,
+        # ...): found through the foreign keys, so a new feature's rows are never forgotten.
+        "records": _rows_naming(user),
     }
+
+
+def _bot_state_export(user: User) -> list[dict[str, Any]]:
+    from diaspora.accounts.models import BotState
+
+    if user.telegram_chat_id is None:
+        return []
+    rows = db.session.scalars(
+        select(BotState).where(_bot_state_of_chat(user.telegram_chat_id))
+        .order_by(BotState.namespace, BotState.key)
+    )
+    return [{"namespace": row.namespace, "key": row.key, "data": row.data,
+             "updated_at": _iso(row.updated_at)} for row in rows]
+
+
+def _audit_about(user: User) -> list[dict[str, Any]]:
+    """Audit rows about the member or their authority places (rows they wrote themselves
+    are under records.audit_log)."""
+    from diaspora.moderation.models import AuditEntry
+
+    about = (AuditEntry.object_type == "user") & (AuditEntry.object_id == user.id)
+    link_ids = [link.id for link in user.authority_places]
+    if link_ids:
+        about |= (AuditEntry.object_type == "authorityplace") & AuditEntry.object_id.in_(link_ids)
+    rows = db.session.scalars(select(AuditEntry).where(about).order_by(AuditEntry.id))
+    return [{"action": row.action, "object_type": row.object_type, "object_id": row.object_id,
+             "before": row.before, "after": row.after, "created_at": _iso(row.created_at),
+             "by_you": row.actor_id == user.id} for row in rows]
+
+
+# Secrets and bulk data are not personal data of the member: left out of the download.
+_EXPORT_SKIPPED_COLUMNS = {"token_hash", "password_hash"}
+
+
+def _rows_naming(user: User) -> dict[str, list[dict[str, Any]]]:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in ("users", "profiles", "authority_places"):
+            continue
+        columns = [fk.parent for fk in table.foreign_keys
+                   if fk.column.table.name == "users" and fk.column.name == "id"]
+        if not columns:
+            continue
+        shown = [column for column in table.columns
+                 if column.name not in _EXPORT_SKIPPED_COLUMNS
+                 and not isinstance(column.type, sa_types.LargeBinary)]
+        condition = or_(*(column == user.id for column in columns))
+        rows = db.session.execute(select(*shown).where(condition)).mappings()
+        found = [{key: _plain(value) for key, value in row.items()} for row in rows]
+        if found:
+            records[table.name] = found
+    return records
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _iso(value: Any) -> str | None:

@@ -12,10 +12,13 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -23,9 +26,10 @@ from diaspora.accounts import service
 from diaspora.accounts.models import Profile, TelegramToken, User
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
-from diaspora.i18n import normalize_locale
+from diaspora.i18n import SUPPORTED_LOCALES, normalize_locale
 from diaspora.models import utcnow
 from diaspora.moderation import audit
+from diaspora.moderation.models import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +128,9 @@ def format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def _issue(purpose: str, chat_id: int, user: User | None, secret: str) -> str:
+def _issue(
+    purpose: str, chat_id: int, user: User | None, secret: str, **shown: str | None
+) -> str:
     now = utcnow()
     # One live secret of a kind per chat: asking again replaces the previous one.
     db.session.execute(
@@ -144,16 +150,27 @@ def _issue(purpose: str, chat_id: int, user: User | None, secret: str) -> str:
             user_id=user.id if user else None,
             created_at=now,
             expires_at=now + TOKEN_TTL,
+            **shown,
         )
     )
     db.session.commit()
     return secret
 
 
-def issue_link_code(chat_id: int) -> str:
-    """A code (e.g. "K7MQ4XR9") a logged-in web user types on their account page."""
+def issue_link_code(
+    chat_id: int, *, name: str | None = None, username: str | None = None
+) -> str:
+    """A code (e.g. "K7MQ4XR9") a logged-in web user types on their account page.
+
+    `name` and `username` are how Telegram names the person asking: the web shows them
+    before the link is made.
+    """
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return _issue(LINK, chat_id, find_chat_user(chat_id), code)
+    return _issue(
+        LINK, chat_id, find_chat_user(chat_id), code,
+        telegram_name=" ".join((name or "").split())[:130] or None,
+        telegram_username=(username or "").lstrip("@")[:40] or None,
+    )
 
 
 def issue_login_token(chat_id: int) -> str:
@@ -214,28 +231,117 @@ def consume_login_token(secret: str) -> User:
     return user
 
 
-def redeem_link_code(web_user: User, code: str) -> User:
-    """Join the Telegram chat that showed `code` to `web_user`'s account.
+@dataclass(frozen=True)
+class LinkPreview:
+    """What the web shows before a member confirms joining a chat to their account."""
 
-    If the chat already had a Telegram-only account, its answers fill the blanks of the web
-    profile, whatever else it owns moves to the web account, and the Telegram-only row goes.
-    """
+    code: str
+    name: str | None
+    username: str | None
+    merges_account: bool  # the chat already has a bot-only account, whose answers move over
+    replaces_chat: bool  # the web account was joined to another chat, which it leaves
+
+
+CHAT_HAS_OWN_ACCOUNT = _l(
+    "This Telegram chat belongs to another Mekendesh account with its own login, role or "
+    "verified places, so it cannot be joined to this one. Log in to that account instead."
+)
+
+
+def mergeable(account: User) -> bool:
+    """Only an account that exists because someone used the bot may be folded into another:
+    no e-mail or password, a plain member, no authority places (asked for or verified)."""
+    return (
+        account.email is None
+        and account.password_hash is None
+        and account.role == "member"
+        and not account.authority_places
+    )
+
+
+def _check_link(web_user: User, code: str) -> tuple[str, TelegramToken]:
     code = normalize_code(code)
     if len(code) != CODE_LENGTH:
         raise ValidationError(_l("Enter the 8-character code the bot showed you."), field="code")
     token = _live_token(LINK, code)
-    if token is None or not _use_once(token):
+    if token is None:
+        raise ValidationError(LINK_CODE_INVALID, field="code")
+    other = find_chat_user(token.telegram_chat_id)
+    if other is not None and other.id != web_user.id and not mergeable(other):
+        raise InvalidTransition(CHAT_HAS_OWN_ACCOUNT)
+    return code, token
+
+
+def preview_link_code(web_user: User, code: str) -> LinkPreview:
+    """Check a code without using it up and say which Telegram account it would join."""
+    code, token = _check_link(web_user, code)
+    other = find_chat_user(token.telegram_chat_id)
+    return LinkPreview(
+        code=code,
+        name=token.telegram_name,
+        username=token.telegram_username,
+        merges_account=other is not None and other.id != web_user.id,
+        replaces_chat=bool(web_user.telegram_chat_id)
+        and web_user.telegram_chat_id != token.telegram_chat_id,
+    )
+
+
+def redeem_link_code(web_user: User, code: str) -> User:
+    """Join the Telegram chat that showed `code` to `web_user`'s account (once confirmed).
+
+    If the chat already had a bot-only account, its answers fill the blanks of the web
+    profile, whatever else it owns moves to the web account, and the bot-only row goes. Any
+    other account is refused (see `mergeable`). The chat is told it was joined; a chat the
+    web account leaves is told the link moved.
+    """
+    code, token = _check_link(web_user, code)
+    if not _use_once(token):
         raise ValidationError(LINK_CODE_INVALID, field="code")
     chat_id = token.telegram_chat_id
+    previous_chat = web_user.telegram_chat_id
     other = find_chat_user(chat_id)
+    merged_id = None
     if other is not None and other.id != web_user.id:
+        merged_id = other.id
         _merge_into(web_user, other)
     web_user.telegram_chat_id = chat_id
     web_user.broadcasts_paused = False
     web_user.telegram_blocked_at = None
-    audit.record(web_user, "user.link_telegram", web_user, after={"linked": True})
+    audit.record(
+        web_user, "user.link_telegram", web_user,
+        before={"linked": previous_chat is not None},
+        after={"linked": True, "merged_account": merged_id,
+               "moved_from_another_chat": previous_chat not in (None, chat_id)},
+    )
+    db.session.flush()
+    _tell_chats(web_user, previous_chat if previous_chat != chat_id else None)
     db.session.commit()
     return web_user
+
+
+def _in_every_language(render: Callable[[], str]) -> dict[str, str]:
+    """A message in every language, for the outbox's "text" template (which picks the
+    recipient's language when it sends)."""
+    texts = {}
+    for locale in SUPPORTED_LOCALES:
+        with force_locale(locale):
+            texts[locale] = render()
+    return texts
+
+
+def _tell_chats(web_user: User, previous_chat: int | None) -> None:
+    from diaspora.delivery.service import enqueue_notification
+
+    account = web_user.email or web_user.name
+    enqueue_notification(web_user, "text", {"text": _in_every_language(lambda: gettext(
+        "This Telegram chat is now joined to the Mekendesh account %(account)s: its news "
+        "and surveys come here, and /web logs in to it.", account=account))})
+    if previous_chat is not None:
+        enqueue_notification(web_user, "text", {"text": _in_every_language(lambda: gettext(
+            "The Mekendesh account %(account)s is no longer joined to this chat: it was "
+            "joined to another Telegram account. If that was not you, log in on the website, "
+            "change your password and log out everywhere.", account=account))},
+            chat_id=previous_chat)
 
 
 _MERGED_PROFILE_FIELDS = (
@@ -276,7 +382,8 @@ def _merge_into(target: User, source: User) -> None:
     # now belongs to the web account; a row that cannot move (a uniqueness rule: the web
     # account already answered) stays and goes with the old account.
     for table in db.metadata.sorted_tables:
-        if table.name in ("users", "profiles"):
+        # Audit rows say who did what: they are never rewritten.
+        if table.name in ("users", "profiles", "audit_log"):
             continue
         for fk in table.foreign_keys:
             if fk.column.table.name != "users" or fk.column.name != "id":
@@ -290,6 +397,12 @@ def _merge_into(target: User, source: User) -> None:
             except sa.exc.IntegrityError:
                 log.info("link: rows of %s.%s stay with the old account", table.name, column.name)
     db.session.expire(source)
+    named_in_audit = db.session.scalar(
+        sa.select(AuditEntry.id).where(AuditEntry.actor_id == source.id).limit(1)
+    )
+    if named_in_audit is not None:  # deleting it would blank the actor of those rows
+        service.anonymise_user(source)
+        return
     try:
         with db.session.begin_nested():
             db.session.delete(source)

@@ -3,31 +3,50 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from diaspora.accounts import service
+from diaspora.accounts import service, sessions
+from diaspora.accounts import telegram as telegram_accounts
 from diaspora.accounts.forms import (
     AuthorityRequestForm,
     DeleteAccountForm,
     LoginForm,
+    PasswordChangeForm,
     ProfileForm,
     RegistrationForm,
     RoleForm,
+    TelegramCodeForm,
 )
+from diaspora.accounts.models import User
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import limiter
-from diaspora.forms import show_domain_error
-from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
+from diaspora.forms import ConfirmForm, show_domain_error
+from diaspora.i18n import LANGUAGE_NAMES, SESSION_LANG_KEY, SUPPORTED_LOCALES
 from diaspora.main.templating import current_locale
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _me() -> User:
+    """The logged-in user itself, not the `current_user` proxy: services keep and audit it."""
+    return current_user._get_current_object()
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,7 +63,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("accounts.account")
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))
@@ -60,7 +84,7 @@ def register() -> ResponseReturnValue:
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            login_user(user)
+            sessions.start(user)
             flash(_("Welcome to Mekendesh! Tell us a little about yourself."), "success")
             return redirect(url_for("accounts.edit_profile"))
     return render_template("accounts/register.html", form=form)
@@ -81,22 +105,59 @@ def login() -> ResponseReturnValue:
         if user is None:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
-            login_user(user, remember=form.remember.data)
+            sessions.start(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
+    sessions.end(current_user)
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere() -> ResponseReturnValue:
+    if ConfirmForm().validate_on_submit():
+        sessions.end(current_user)
+        flash(_("You have logged out on every device and browser."), "info")
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user = service.change_password(
+                _me(), form.current_password.data, form.password.data
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            # Every other session ended with the old password; this browser goes on.
+            sessions.start(user)
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/password_form.html", form=form)
 
 
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    return render_template("accounts/account.html", profile=service.ensure_profile(current_user))
+    profile = service.ensure_profile(current_user)
+    return render_template(
+        "accounts/account.html",
+        profile=profile,
+        profile_complete=service.is_profile_complete(profile),
+        summary=service.profile_summary(current_user, current_locale()),
+        confirm_form=ConfirmForm(),
+    )
 
 
 def _fill_profile_choices(form: ProfileForm, locale: str) -> None:
@@ -149,6 +210,7 @@ def edit_profile() -> ResponseReturnValue:
             service.require_complete_profile(profile)
             if form.locale.data in SUPPORTED_LOCALES:
                 service.set_locale(current_user, form.locale.data)
+                session[SESSION_LANG_KEY] = form.locale.data
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -200,8 +262,9 @@ def download_data() -> ResponseReturnValue:
 def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        service.delete_personal_data(current_user, current_user)
-        logout_user()
+        # The same erasure as the bot's /delete: chat, the bot's stored answers, sessions.
+        service.delete_personal_data(_me(), _me())
+        sessions.end(None)  # erasing already ended every session of the account
         flash(_("Your personal data has been deleted. Thank you for having been with us."), "info")
         return redirect(url_for("main.index"))
     return render_template("accounts/delete.html", form=form)
@@ -258,14 +321,36 @@ def change_role(user_id: int) -> ResponseReturnValue:
 @login_required
 @limiter.limit("10 per minute;30 per hour")
 def link_telegram() -> ResponseReturnValue:
-    from diaspora.accounts import telegram as telegram_accounts
-
-    try:
-        telegram_accounts.redeem_link_code(current_user, request.form.get("code", ""))
-    except DomainError as error:
-        flash(str(error.message), "error")
+    """First step: check the code and show which Telegram account it would join."""
+    form = TelegramCodeForm()
+    if form.validate_on_submit():
+        try:
+            preview = telegram_accounts.preview_link_code(_me(), form.code.data)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            return render_template(
+                "accounts/link_confirm.html", preview=preview, form=TelegramCodeForm(
+                    formdata=None, code=preview.code)
+            )
     else:
-        flash(_("Your Telegram chat is now joined to this account."), "success")
+        flash(_("Enter the 8-character code the bot showed you."), "error")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/telegram/link/confirm")
+@login_required
+@limiter.limit("10 per minute;30 per hour")
+def confirm_link_telegram() -> ResponseReturnValue:
+    """Second step: the member saw whose chat it is and confirmed."""
+    form = TelegramCodeForm()
+    if form.validate_on_submit():
+        try:
+            telegram_accounts.redeem_link_code(_me(), form.code.data)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Your Telegram chat is now joined to this account."), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -273,15 +358,13 @@ def link_telegram() -> ResponseReturnValue:
 @limiter.limit("30 per minute", methods=["POST"])
 def login_telegram(token: str) -> ResponseReturnValue:
     """GET only shows a button (link previews and scanners must not use the link up)."""
-    from diaspora.accounts import telegram as telegram_accounts
-
     if request.method == "POST":
         try:
             user = telegram_accounts.consume_login_token(token)
         except DomainError as error:
             flash(str(error.message), "error")
             return render_template("accounts/link_telegram.html", valid=False), 410
-        login_user(user)
+        sessions.start(user)
         flash(_("Welcome! You are logged in through Telegram."), "success")
         return redirect(url_for("accounts.account"))
     valid = telegram_accounts.login_token_is_valid(token)

@@ -1,8 +1,13 @@
 """Message templates: how an outbox row becomes Telegram HTML in its recipient's language.
 
-A template is a function (params, locale) -> HTML text, registered under a name that outbox
-rows and broadcasts store. It runs inside an application context with the recipient's locale
-forced, so gettext works. Every piece of user text must go through `escape`.
+A template is a function (params, locale) -> HTML text, registered by its feature's
+`init_app` under a kind that outbox rows and broadcasts store:
+
+    register_template(app, "news", render_news)
+
+The registry belongs to the application (delivery imports no feature). A template runs
+inside an application context with the recipient's locale forced, so gettext works. Every
+piece of user text must go through `escape`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -21,19 +26,28 @@ TELEGRAM_MAX_TEXT = 4096
 SUMMARY_MAX = 600
 
 Template = Callable[[Mapping[str, Any], str], str]
-_TEMPLATES: dict[str, Template] = {}
+_REGISTRY_KEY = "mekendesh.message_templates"
 
 
-def message_template(name: str) -> Callable[[Template], Template]:
-    def register(function: Template) -> Template:
-        _TEMPLATES[name] = function
-        return function
-
-    return register
+def _templates(app: Flask) -> dict[str, Template]:
+    return app.extensions.setdefault(_REGISTRY_KEY, {})
 
 
-def known_template(name: str) -> bool:
-    return name in _TEMPLATES
+def register_template(app: Flask, kind: str, render: Template) -> None:
+    """Make `kind` a message template of `app`. Two features claiming one kind is a bug:
+    refused, so neither silently renders the other's messages."""
+    templates = _templates(app)
+    if kind in templates and templates[kind] is not render:
+        raise ValueError(f"message template {kind!r} is already registered")
+    templates[kind] = render
+
+
+def known_template(kind: str) -> bool:
+    return kind in _templates(current_app)
+
+
+def template_kinds(app: Flask) -> tuple[str, ...]:
+    return tuple(sorted(_templates(app)))
 
 
 def escape(text: str) -> str:
@@ -57,7 +71,7 @@ def absolute_url(path: str) -> str:
 def render_message(template: str, params: Mapping[str, Any] | None, locale: str | None) -> str:
     """The HTML text of a message, in `locale` (falling back to Kyrgyz), within 4096 chars."""
     code = normalize_locale(locale) or current_app.config.get("BABEL_DEFAULT_LOCALE", "ky")
-    function = _TEMPLATES.get(template)
+    function = _templates(current_app).get(template)
     if function is None:
         raise KeyError(f"unknown message template {template!r}")
     with force_locale(code):
@@ -67,22 +81,7 @@ def render_message(template: str, params: Mapping[str, Any] | None, locale: str 
     return text
 
 
-@message_template("news")
-def _news(params: Mapping[str, Any], locale: str) -> str:
-    """A news post: bold title, a short summary, and a link to the full post."""
-    title = localized_text(params.get("title"), locale)
-    summary = shorten(localized_text(params.get("summary"), locale), SUMMARY_MAX)
-    url = absolute_url(str(params.get("url", "/")))
-    parts = [f"<b>{escape(shorten(title, 300))}</b>"]
-    if summary:
-        parts.append(escape(summary))
-    link_text = escape(_("Read the full post"))
-    parts.append(f'<a href="{escape(url)}">{link_text}</a>')
-    return "\n\n".join(parts)
-
-
-@message_template("text")
-def _text(params: Mapping[str, Any], locale: str) -> str:
+def render_text(params: Mapping[str, Any], locale: str) -> str:
     """A plain translated text, {"text": {"ky": ..., "ru": ..., "en": ...}}, and a link."""
     body = escape(shorten(localized_text(params.get("text"), locale), 3500))
     url = params.get("url")

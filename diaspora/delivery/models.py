@@ -67,6 +67,9 @@ class OutboxMessage(db.Model):
         ForeignKey("broadcasts.id", ondelete="CASCADE")
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Set only for a message to a chat the member's account has just left (the link moved to
+    # another chat); otherwise the member's current chat at sending time.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     # Personal notifications only; broadcast rows use their broadcast's template and params.
     template: Mapped[str | None] = mapped_column(String(40))
     params: Mapped[dict | None] = mapped_column(JSON)

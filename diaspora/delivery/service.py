@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, insert, literal, select, true, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, func, insert, literal, select, true
 
-from diaspora.accounts.models import Profile, User
+from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
+from diaspora.delivery.audience import Audience
+from diaspora.delivery.audience import members as audience_members
 from diaspora.delivery.messages import known_template
 from diaspora.delivery.models import (
     BLOCKED,
@@ -32,44 +33,14 @@ from diaspora.delivery.models import (
     Broadcast,
     OutboxMessage,
 )
+from diaspora.delivery.states import cancel_queued, is_reachable
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
 from diaspora.models import utcnow
 from diaspora.moderation import audit
-from diaspora.places.models import Place
 
-# The member's home place, joined for audience conditions (its region_id and district_id
-# are denormalised, so "home in region R" is `HomePlace.id == R or HomePlace.region_id == R`).
-HomePlace = aliased(Place, name="home_place")
 RATE_WINDOW_SECONDS = 30
-
-
-def reachable() -> list[ColumnElement[bool]]:
-    """Members a broadcast may reach: linked to Telegram, active, not /stopped, not blocked."""
-    return [
-        User.telegram_chat_id.is_not(None),
-        User.active.is_(True),
-        User.deleted_at.is_(None),
-        User.broadcasts_paused.is_(False),
-        User.telegram_blocked_at.is_(None),
-    ]
-
-
-def audience_select(conditions: Iterable[ColumnElement[bool]] = ()) -> Any:
-    """SELECT users.id of the reachable members matching `conditions` on User, Profile and
-    HomePlace."""
-    return (
-        select(User.id)
-        .select_from(User)
-        .outerjoin(Profile, Profile.user_id == User.id)
-        .outerjoin(HomePlace, HomePlace.id == Profile.home_place_id)
-        .where(*reachable(), *conditions)
-    )
-
-
-def count_audience(conditions: Iterable[ColumnElement[bool]] = ()) -> int:
-    subquery = audience_select(conditions).subquery()
-    return db.session.scalar(select(func.count()).select_from(subquery)) or 0
+EVERYONE_AUDIENCE = Audience()
 
 
 def enqueue_broadcast(
@@ -78,9 +49,11 @@ def enqueue_broadcast(
     subject: str,
     template: str,
     params: Mapping[str, Any],
+    audience: Audience = EVERYONE_AUDIENCE,
     conditions: Iterable[ColumnElement[bool]] = (),
 ) -> Broadcast:
-    """Create a broadcast and one outbox row per member of its audience.
+    """Create a broadcast and one outbox row per reachable member of `audience` (who also
+    meets `conditions`, e.g. a feature's notification preference on Profile).
 
     The rows are written by ONE `INSERT ... SELECT` over the audience, whatever its size; the
     caller commits.
@@ -92,7 +65,7 @@ def enqueue_broadcast(
                           created_by_id=getattr(actor, "id", None), created_at=now, total=0)
     db.session.add(broadcast)
     db.session.flush()
-    audience = audience_select(conditions).add_columns(
+    recipients = audience_members(audience, *conditions).add_columns(
         literal(broadcast.id).label("broadcast_id"),
         literal(PRIORITY_BROADCAST).label("priority"),
         literal(QUEUED).label("status"),
@@ -100,7 +73,8 @@ def enqueue_broadcast(
         literal(now, OutboxMessage.created_at.type).label("created_at"),
     )
     statement = insert(OutboxMessage).from_select(
-        ["user_id", "broadcast_id", "priority", "status", "attempts", "created_at"], audience
+        ["user_id", "broadcast_id", "priority", "status", "attempts", "created_at"],
+        recipients,
     )
     result = db.session.execute(statement)
     total = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else None
@@ -114,19 +88,23 @@ def enqueue_broadcast(
 
 def enqueue_notification(
     member: User, template: str, params: Mapping[str, Any] | None = None, *,
-    priority: int = PRIORITY_NOTIFICATION,
+    priority: int = PRIORITY_NOTIFICATION, chat_id: int | None = None,
 ) -> OutboxMessage | None:
     """Queue a personal Telegram message to one member, in the caller's transaction.
 
     Returns None when the member cannot be reached through Telegram (no chat linked, blocked
-    the bot, inactive); `/stop` pauses broadcasts only, so a personal answer still goes.
+    the bot, inactive: delivery.states.REACHABLE); `/stop` pauses broadcasts only, so a
+    personal answer still goes.
+    `chat_id`: a chat the member's account has just left (telling it the link moved).
     """
     if not known_template(template):
         raise ValidationError(_l("Unknown message template."))
-    if (member is None or not member.telegram_chat_id or not member.active
-            or member.telegram_blocked_at is not None or member.deleted_at is not None):
+    if member is None:
+        return None
+    if chat_id is None and not is_reachable(member, broadcast=False):
         return None
     row = OutboxMessage(user_id=member.id, template=template, params=dict(params or {}),
+                        chat_id=chat_id,
                         priority=priority, status=QUEUED, attempts=0, created_at=utcnow())
     db.session.add(row)
     db.session.flush()
@@ -228,17 +206,12 @@ def _cancel(actor: Any, broadcast: Broadcast, *, commit: bool) -> int:
         raise InvalidTransition(_l("This broadcast was already cancelled."))
     broadcast.cancelled_at = utcnow()
     broadcast.cancelled_by_id = getattr(actor, "id", None)
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.status == QUEUED)
-        .values(status=CANCELLED)
-        .execution_options(synchronize_session=False)
-    )
+    rows_cancelled = cancel_queued(broadcast.id)
     audit.record(actor, "broadcast.cancel", broadcast, before={"cancelled": False},
-                 after={"cancelled": True, "rows_cancelled": result.rowcount})
+                 after={"cancelled": True, "rows_cancelled": rows_cancelled})
     if commit:
         db.session.commit()
-    return result.rowcount
+    return rows_cancelled
 
 
 def cancel_for_subject(actor: Any, subject: str) -> int:
@@ -255,7 +228,6 @@ def cancel_for_subject(actor: Any, subject: str) -> int:
 
 
 __all__ = [
-    "HomePlace", "Progress", "audience_select", "cancel_broadcast", "cancel_for_subject",
-    "count_audience", "enqueue_broadcast", "enqueue_notification", "get_broadcast",
-    "list_broadcasts", "progress", "reachable", "FAILED", "SENT",
+    "Progress", "cancel_broadcast", "cancel_for_subject", "enqueue_broadcast",
+    "enqueue_notification", "get_broadcast", "list_broadcasts", "progress", "FAILED", "SENT",
 ]

@@ -1,24 +1,25 @@
-"""Remembering a reader's language: a cookie for visitors, the profile for members."""
+"""Remembering a reader's language: the switcher's choice in a cookie and the session; a
+member's saved language on their profile, changed only through the profile form."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
-from flask_login import current_user
+from flask import Flask, Response, g, session
 
-from diaspora.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, requested_locale
+from diaspora.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, SESSION_LANG_KEY, requested_locale
 
 
 def remember_language(app: Flask) -> None:
     @app.before_request
     def _store_requested_language() -> None:
+        # A link (?lang=ru) changes what this browser shows, never stored data: a GET can
+        # be a prefetch, a crawler or a link someone else planted. A member keeps a language
+        # on their profile through the profile form (a POST).
         chosen = requested_locale()
         if not chosen:
             return
         g.remember_lang = chosen
-        if current_user.is_authenticated and current_user.locale != chosen:
-            from diaspora.accounts.service import set_locale
-
-            set_locale(current_user, chosen)
+        if session.get(SESSION_LANG_KEY) != chosen:
+            session[SESSION_LANG_KEY] = chosen
 
     @app.after_request
     def _set_language_cookie(response: Response) -> Response:

@@ -8,17 +8,24 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, S
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from diaspora.delivery.audience import (  # noqa: F401  (RETURNING_PLANS: news' callers)
+    COUNTRY,
+    EVERYONE,
+    HOME,
+    RETURNING,
+    RETURNING_PLANS,
+    AudienceColumns,
+)
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
 
 DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED = "draft", "scheduled", "published", "unpublished"
 POST_STATES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED)
 
-# Audience kinds: who a post is for (the web shows every published post to everyone; the
-# audience decides who gets it in the bot's "News" and as a Telegram message).
-EVERYONE, HOME, COUNTRY, RETURNING = "everyone", "home", "country", "return"
+# Who a post is for (the web shows every published post to everyone; the audience decides
+# who gets it in the bot's "News" and as a Telegram message): the kinds of
+# diaspora/delivery/audience.py a news writer can choose.
 AUDIENCE_KINDS = (EVERYONE, HOME, COUNTRY, RETURNING)
-RETURNING_PLANS = ("within_year", "later")
 
 
 class NewsImage(db.Model):
@@ -122,3 +129,11 @@ class NewsAudienceCountry(db.Model):
         ForeignKey("news_posts.id", ondelete="CASCADE"), primary_key=True
     )
     country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+
+
+# Where a post keeps its audience, for delivery.audience.visible_to (the bot's "News").
+AUDIENCE_COLUMNS = AudienceColumns(
+    item_id=NewsPost.id, kind=NewsPost.audience,
+    place_item_id=NewsAudiencePlace.post_id, place_id=NewsAudiencePlace.place_id,
+    country_item_id=NewsAudienceCountry.post_id, country_code=NewsAudienceCountry.country_code,
+)

@@ -7,26 +7,28 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from diaspora.accounts.models import User
+from diaspora.accounts.models import Profile, User
 from diaspora.accounts.permissions import can, require, verified_places
+from diaspora.delivery import audience as audiences
 from diaspora.delivery import service as delivery
+from diaspora.delivery.audience import Audience
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
 from diaspora.moderation import audit
+from diaspora.news.messages import TEMPLATE
 from diaspora.news.models import (
+    AUDIENCE_COLUMNS,
     AUDIENCE_KINDS,
     COUNTRY,
     DRAFT,
     EVERYONE,
     HOME,
     PUBLISHED,
-    RETURNING,
-    RETURNING_PLANS,
     SCHEDULED,
     UNPUBLISHED,
     NewsAudienceCountry,
@@ -188,8 +190,8 @@ def _publish_now(actor: Any, post: NewsPost) -> None:
     post.publish_at = None
     if post.push_telegram and post.broadcast_id is None:
         broadcast = delivery.enqueue_broadcast(
-            actor, subject=f"news:{post.id}", template="news", params=broadcast_params(post),
-            conditions=audience_conditions(post),
+            actor, subject=f"news:{post.id}", template=TEMPLATE, params=broadcast_params(post),
+            audience=post_audience(post), conditions=[_wants_news()],
         )
         post.broadcast_id = broadcast.id
 
@@ -232,47 +234,20 @@ def publish_due_posts() -> int:
     return len(due)
 
 
-# -- audiences ---------------------------------------------------------------------------------
+# -- audiences (diaspora/delivery/audience.py) -------------------------------------------------
 
 
-def audience_conditions(post: NewsPost) -> list[ColumnElement[bool]]:
-    """Conditions on the member (User, Profile, delivery.HomePlace) for a post's audience."""
-    from diaspora.accounts.models import Profile
+def post_audience(post: NewsPost) -> Audience:
+    return Audience(post.audience, tuple(post.place_ids), tuple(post.country_codes))
 
-    home = delivery.HomePlace
-    conditions: list[ColumnElement[bool]] = [func.coalesce(Profile.notify_news, true()) == true()]
-    if post.audience == HOME:
-        ids = post.place_ids
-        conditions.append(or_(home.id.in_(ids), home.region_id.in_(ids),
-                              home.district_id.in_(ids)))
-    elif post.audience == COUNTRY:
-        conditions.append(Profile.country_code.in_(post.country_codes))
-    elif post.audience == RETURNING:
-        conditions.append(Profile.return_plan.in_(RETURNING_PLANS))
-    return conditions
+
+def _wants_news() -> ColumnElement[bool]:
+    """Members who did not turn news off in their profile."""
+    return func.coalesce(Profile.notify_news, true()) == true()
 
 
 def audience_size(post: NewsPost) -> int:
-    return delivery.count_audience(audience_conditions(post))
-
-
-def _relevant_to(user: User | None) -> ColumnElement[bool]:
-    """Posts whose audience includes `user` (a condition on NewsPost)."""
-    profile = getattr(user, "profile", None)
-    home = profile.home_place if profile else None
-    home_ids = [i for i in ((home.id, home.region_id, home.district_id) if home else ()) if i]
-    country = profile.country_code if profile else None
-    returning = bool(profile and profile.return_plan in RETURNING_PLANS)
-    options = [NewsPost.audience == EVERYONE]
-    if home_ids:
-        options.append(and_(NewsPost.audience == HOME, exists().where(
-            NewsAudiencePlace.post_id == NewsPost.id, NewsAudiencePlace.place_id.in_(home_ids))))
-    if country:
-        options.append(and_(NewsPost.audience == COUNTRY, exists().where(
-            NewsAudienceCountry.post_id == NewsPost.id,
-            NewsAudienceCountry.country_code == country)))
-    options.append(and_(NewsPost.audience == RETURNING, true() if returning else false()))
-    return or_(*options)
+    return audiences.count_members(post_audience(post), _wants_news())
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -311,7 +286,8 @@ def relevant_posts(user: User | None, offset: int = 0, limit: int = BOT_PAGE
                    ) -> tuple[list[NewsPost], bool]:
     """The latest published posts meant for `user`; and whether there are more."""
     rows = list(db.session.scalars(
-        _published().where(_relevant_to(user)).offset(max(0, offset)).limit(limit + 1)
+        _published().where(audiences.visible_to(user, AUDIENCE_COLUMNS))
+        .offset(max(0, offset)).limit(limit + 1)
     ))
     return rows[:limit], len(rows) > limit
 

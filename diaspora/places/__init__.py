@@ -1,1 +1,12 @@
 """Gazetteer of Kyrgyzstan (regions, districts, communities) and countries of residence."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from diaspora.places import models  # noqa: F401  (its tables, known to Alembic)
+    from diaspora.places.cli import register_commands
+
+    register_commands(app)

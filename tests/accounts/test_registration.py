@@ -58,9 +58,13 @@ def test_duplicate_email_is_refused_clearly_and_form_keeps_input(client) -> None
     ("password", "message"),
     [
         ("short1", "at least 10 characters"),
-        ("onlyletterslong", "both letters and digits"),
-        ("1234567890", "both letters and digits"),
-        ("password1234", "too easy to guess"),
+        ("password12", "most common passwords"),
+        ("qwerty1234", "most common passwords"),
+        ("1234567890", "most common passwords"),
+        ("Mekendesh1", "too easy to guess"),  # the site's own name
+        ("aida.example", "too easy to guess"),  # the e-mail address aida@example.org
+        ("asdfghjkl;", "Keyboard patterns"),
+        ("abcdefghijk", "Keyboard patterns"),
     ],
 )
 def test_weak_passwords_are_refused_with_reason(client, password: str, message: str) -> None:
@@ -165,3 +169,35 @@ def test_login_rate_limit_is_shared_through_redis(database_url) -> None:
     assert statuses == [200, 200, 200, 429]
     with first.app_context():
         limiter.reset()
+
+
+def test_unknown_email_costs_the_same_password_hash(client, make_user, monkeypatch) -> None:
+    """Login must not tell which e-mails have an account by how fast it answers: an unknown
+    address, a bot-only account without password and a wrong password all hash once."""
+    from diaspora.accounts import service
+
+    calls: list[str] = []
+    real = service.check_password_hash
+
+    def counting(stored: str, password: str) -> bool:
+        calls.append(password)
+        return real(stored, password)
+
+    monkeypatch.setattr(service, "check_password_hash", counting)
+    make_user("member", email="known@example.org")
+    for email in ("unknown@example.org", "known@example.org"):
+        calls.clear()
+        page = client.post("/login?lang=en", data={"email": email, "password": "Guess-123456"})
+        assert "Wrong e-mail or password." in page.get_data(as_text=True)
+        assert calls == ["Guess-123456"], email
+
+
+def test_registration_is_rate_limited(database_url) -> None:
+    app = create_app(make_test_config(database_url, RATELIMIT_ENABLED=True,
+                                      RATELIMIT_STORAGE_URI="memory://",
+                                      REGISTER_RATE_LIMIT="2 per hour"))
+    client = app.test_client()
+    data = {"email": "not-an-address", "password": "x", "confirm": "x"}
+    statuses = [client.post("/register", data=data).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert client.get("/register").status_code == 200  # reading the form is never limited

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from diaspora.accounts.demo import DEMO_ACCOUNTS
 from diaspora.accounts.models import User
-from diaspora.cli import DEMO_ACCOUNTS
 from diaspora.extensions import db
 from diaspora.moderation.models import AuditEntry
 from tests.conftest import login

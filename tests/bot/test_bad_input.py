@@ -74,7 +74,7 @@ def test_country_typed_in_any_language(bot, new_chat, app):
         chat.command("start")
         chat.press("English", n=2)
         chat.press_data("consent:yes", n=2)
-        chat.press_data("ct:other", n=2)
+        chat.press("Another country", n=2)
         chat.send(text, n=2)
         assert chat_user(app, chat.id).profile.country_code == code
 
@@ -128,7 +128,7 @@ def test_forged_place_in_home_step(bot, new_chat, app):
     chat.press("English", n=2)
     chat.press_data("consent:yes", n=2)
     chat.press_data("ct:RU", n=2)
-    chat.press_data("skip", n=2)
+    chat.press("Skip", n=2)
     regions = chat.last_with_buttons()
     tg = bot.tg
     chat._inject(lambda: tg.press_button(chat.user, regions["message"], "pl:99999999"))

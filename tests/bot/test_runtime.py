@@ -10,7 +10,6 @@ from tests.bot.conftest import chat_user
 
 def test_without_token_says_how_to_start(monkeypatch, capsys):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
-    monkeypatch.setattr("config.Config.TELEGRAM_BOT_TOKEN", "")
     assert main([]) == 2
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
 

@@ -20,6 +20,7 @@ from diaspora.accounts.models import User
 from diaspora.delivery import service as delivery
 from diaspora.delivery import worker
 from diaspora.delivery.models import Broadcast, OutboxMessage
+from diaspora.errors import InvalidTransition, PermissionDenied
 from diaspora.extensions import db
 from tests.delivery.conftest import FAST, make_test_bot, send_all
 
@@ -156,21 +157,23 @@ def test_400_fails_at_once(app, make_user, tg):
 
 
 def test_cancel_stops_a_running_broadcast(app, make_user, users, tg):
+    """Every row is already leased (one batch of 40): the sender itself stops them."""
     members(make_user, 40)
     broadcast = broadcast_to_all(users["moderator"])
     broadcast_id = broadcast.id
     result: dict = {}
 
     def run() -> None:
-        result["sender"] = send_all(app, tg, rate=10.0)
+        result["sender"] = send_all(app, tg, rate=10.0, batch_size=40)
 
     thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 10
     while tg.total_sends < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
-    with pytest.raises(Exception):  # noqa: B017, PT011  (a member cannot cancel)
+    with pytest.raises(PermissionDenied):  # a member cannot cancel, and nothing changes
         delivery.cancel_broadcast(users["member"], broadcast)
+    assert db.session.get(Broadcast, broadcast_id).cancelled_at is None
     cancelled_at_once = delivery.cancel_broadcast(users["moderator"], broadcast)
     sent_at_cancel = tg.total_sends
     thread.join(20)
@@ -180,9 +183,20 @@ def test_cancel_stops_a_running_broadcast(app, make_user, users, tg):
     # Only the messages of the next cancel check (every second; at 10/s, under a loaded CI
     # machine) go after the cancel.
     assert tg.total_sends - sent_at_cancel <= 25
-    assert cancelled_at_once >= 0  # rows the sender had not claimed yet
+    assert cancelled_at_once == 0  # the sender held every row: none was still queued
     assert final["sent"] + final["cancelled"] == 40 and final["cancelled"] >= 10
     assert set(final) == {"sent", "cancelled"}
+    with pytest.raises(InvalidTransition):  # cancelling twice says so
+        delivery.cancel_broadcast(users["moderator"], db.session.get(Broadcast, broadcast_id))
+
+
+def test_cancel_before_sending_cancels_every_queued_row(app, make_user, users, tg):
+    members(make_user, 12)
+    broadcast = broadcast_to_all(users["moderator"])
+    assert delivery.cancel_broadcast(users["moderator"], broadcast) == 12
+    send_all(app, tg)
+    assert tg.total_sends == 0
+    assert counts(db.session.get(Broadcast, broadcast.id)) == {"cancelled": 12}
 
 
 def test_claims_never_overlap_sqlite_and_postgres(app, make_user):

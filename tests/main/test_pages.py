@@ -58,13 +58,21 @@ def test_unknown_lang_falls_back_quietly(client) -> None:
     assert "lang=xx" not in response.headers.get("Set-Cookie", "")
 
 
-def test_member_language_choice_is_saved_in_profile(client, make_user) -> None:
+def test_language_link_changes_the_page_not_the_saved_profile(app, client, make_user) -> None:
+    """A GET (?lang=) never writes: the switch lasts for this browser, the profile keeps its
+    language until the member saves another one through the profile form."""
+    from diaspora.accounts.models import User
+    from diaspora.extensions import db
+
     user = make_user("member", locale="ky")
     login(client, user)
     client.get("/?lang=ru")
-    fresh = client.application.test_client()  # a new browser: no cookie
+    assert html_lang(client.get("/account")) == "ru"  # the switch sticks in this session
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "ky"
+    fresh = client.application.test_client()  # another browser: the saved language
     login(fresh, user)
-    assert html_lang(fresh.get("/account")) == "ru"
+    assert html_lang(fresh.get("/account")) == "ky"
 
 
 def test_language_switcher_links_keep_the_page(client) -> None:

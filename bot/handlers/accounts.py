@@ -1,25 +1,25 @@
-"""/language, /stop, /delete, /link and /web: the member's account from the chat."""
+"""The accounts feature in Telegram: registration (/start) and /profile, /language, /stop,
+/delete, /link and /web. `register(application)` adds them, their menu items and commands."""
 
 from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from telegram import Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    ContextTypes,
-)
+from telegram.ext import Application, ChatMemberHandler, ContextTypes
 
-from bot.handlers.common import ack, button, keyboard, say, send, stale
+from bot.callbacks import register_prefix
+from bot.handlers import menu, registration
+from bot.handlers.common import ack, button, call_service, keyboard, say, send, stale
 from bot.handlers.menu import show_menu
+from bot.handlers.profile import profile_command, show_profile
 from bot.runtime import db, esc, h, lang, t
 from diaspora.accounts import service
 from diaspora.accounts import telegram as tg
-from diaspora.errors import DomainError, NotFound
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
+
+SET_LANGUAGE = register_prefix("setlang", owner="accounts")
+DELETE = register_prefix("del", owner="accounts")
 
 # -- database work -----------------------------------------------------------------------------
 
@@ -41,8 +41,9 @@ def _login_link(chat_id: int) -> str:
     return f"{current_app.config['SITE_URL']}/login/telegram/{token}"
 
 
-def _link_code(chat_id: int) -> tuple[str, str]:
-    return tg.format_code(tg.issue_link_code(chat_id)), current_app.config["SITE_URL"] + "/account"
+def _link_code(chat_id: int, name: str | None, username: str | None) -> tuple[str, str]:
+    code = tg.issue_link_code(chat_id, name=name, username=username)
+    return tg.format_code(code), current_app.config["SITE_URL"] + "/account"
 
 
 # -- language ----------------------------------------------------------------------------------
@@ -50,13 +51,14 @@ def _link_code(chat_id: int) -> tuple[str, str]:
 
 async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     markup = keyboard(
-        [button(LANGUAGE_NAMES[code], f"setlang:{code}") for code in SUPPORTED_LOCALES]
+        [button(LANGUAGE_NAMES[code], SET_LANGUAGE.data(code)) for code in SUPPORTED_LOCALES]
     )
     await say(update, context, _l("Choose your language:"), markup)
 
 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    code = update.callback_query.data.partition(":")[2]
+    parsed = SET_LANGUAGE.parse(update.callback_query.data)
+    code = parsed.value if parsed else None
     if code not in SUPPORTED_LOCALES:
         await stale(update, context)
         return
@@ -70,15 +72,9 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    try:
-        await db(context, tg.set_broadcasts_paused, update.effective_chat.id, True)
-    except NotFound:
-        await say(
-            update,
-            context,
-            _l("You are not registered, so I send you nothing. Send /start to register."),
-        )
-        return
+    chat_id = update.effective_chat.id
+    if await call_service(update, context, tg.set_broadcasts_paused, chat_id, True) is None:
+        return  # not registered: the service said so
     await say(
         update,
         context,
@@ -99,8 +95,8 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     locale = lang(update, context)
     markup = keyboard(
         [
-            button(t(context, locale, _l("Yes, erase everything")), "del:yes"),
-            button(t(context, locale, _l("No, keep it")), "del:no"),
+            button(t(context, locale, _l("Yes, erase everything")), DELETE.data("yes")),
+            button(t(context, locale, _l("No, keep it")), DELETE.data("no")),
         ]
     )
     await say(
@@ -115,7 +111,8 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    answer = update.callback_query.data.partition(":")[2]
+    parsed = DELETE.parse(update.callback_query.data)
+    answer = parsed.value if parsed else None
     locale = lang(update, context)
     if answer == "no":
         await ack(update, context, h(context, locale, _l("No, keep it")))
@@ -150,7 +147,11 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    code, url = await db(context, _link_code, update.effective_chat.id)
+    person = update.effective_user  # the web shows who asked before the link is made
+    code, url = await db(
+        context, _link_code, update.effective_chat.id,
+        person.full_name if person else None, person.username if person else None,
+    )
     locale = lang(update, context)
     text = h(
         context,
@@ -166,11 +167,9 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def web(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    try:
-        url = await db(context, _login_link, update.effective_chat.id)
-    except DomainError:
-        await say(update, context, _l("You are not registered yet. Send /start to begin."))
-        return
+    url = await call_service(update, context, _login_link, update.effective_chat.id)
+    if url is None:
+        return  # not registered: the service said so
     locale = lang(update, context)
     text = h(
         context,
@@ -197,12 +196,20 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("language", ask_language))
-    application.add_handler(CallbackQueryHandler(set_language, pattern=r"^setlang:"))
-    application.add_handler(CommandHandler("stop", stop))
-    application.add_handler(CommandHandler("delete", delete))
-    application.add_handler(CallbackQueryHandler(delete_answer, pattern=r"^del:"))
-    application.add_handler(CommandHandler("link", link))
-    application.add_handler(CommandHandler("web", web))
-    application.add_handler(CommandHandler("cancel", cancel_outside))
+    # The conversation first: its /cancel and answers win over the commands below.
+    registration.register(application)
+    menu.add_item(application, "profile", _l("My profile"), show_profile, order=50)
+    menu.add_item(application, "lang", _l("Language"), ask_language, order=60)
+    menu.add_command(application, "start", _l("Start or resume Mekendesh"), order=10)
+    menu.add_command(application, "profile", _l("My profile"), profile_command, order=30)
+    menu.add_command(application, "language", _l("Change language"), ask_language, order=40)
+    menu.add_command(application, "web", _l("Log in to the website"), web, order=60)
+    menu.add_command(
+        application, "link", _l("Join this chat to your web account"), link, order=70
+    )
+    menu.add_command(application, "stop", _l("Pause all broadcasts"), stop, order=80)
+    menu.add_command(application, "delete", _l("Erase my personal data"), delete, order=90)
+    menu.add_command(application, "cancel", _l("Leave the current step"), cancel_outside, order=100)
+    application.add_handler(SET_LANGUAGE.handler(set_language))
+    application.add_handler(DELETE.handler(delete_answer))
     application.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
