@@ -198,11 +198,13 @@ def _view_news(user: Any, post: Any) -> bool:
 
 @rule("news.publish")
 def _publish_news(user: Any, post: Any) -> bool:
-    """Moderators publish anything; an authority publishes its own posts for its places."""
+    """Moderators publish anything; an authority publishes its own posts for its places,
+    except one a moderator took down: only a moderator reverses that decision."""
     if is_staff(user):
         return True
     return (
         post is not None
+        and getattr(post, "status", None) != "unpublished"
         and post.author_id == getattr(user, "id", None)
         and is_verified_authority_for(user, post.place)
     )
