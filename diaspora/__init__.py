@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import DEVELOPMENT_SECRET_KEY, INSTANCE_DIR, load_settings
+from diaspora.main.security import configure_security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,7 @@ def create_app(config: Any = None, *, environ: Mapping[str, str] | None = None) 
         static_folder=str(ROOT / "static"),
     )
     configure_settings(app, config, environ)
+    configure_security(app)  # before the features: their routes use its bounded int converter
     configure_logging(app)
     configure_database(app)
     configure_extensions(app)

@@ -12,7 +12,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from diaspora.accounts import choices
-from diaspora.forms import REQUIRED, TOO_LONG, MultiCheckboxField, WholeNumberField
+from diaspora.forms import (
+    REQUIRED,
+    TOO_LONG,
+    IdSelectField,
+    MultiCheckboxField,
+    WholeNumberField,
+)
 
 
 def _blank_first(options: dict) -> list[tuple[str, str]]:
@@ -54,7 +60,7 @@ class ProfileForm(FlaskForm):
     )
     country_code = SelectField(_l("Country of residence"), validators=[InputRequired(REQUIRED)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
-    home_place_id = SelectField(
+    home_place_id = IdSelectField(
         _l("Home community in Kyrgyzstan"),
         validators=[InputRequired(REQUIRED)],
         description=_l("Choose your region, district or community."),
@@ -116,7 +122,7 @@ class AuthorityRequestForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
         description=_l("For example: Kochkor aiyl okmotu."),
     )
-    place_id = SelectField(_l("Place it serves"), validators=[InputRequired(REQUIRED)])
+    place_id = IdSelectField(_l("Place it serves"), validators=[InputRequired(REQUIRED)])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

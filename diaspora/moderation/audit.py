@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.local import LocalProxy
+
 from diaspora.extensions import db
 from diaspora.moderation.models import AuditEntry
 
@@ -15,6 +17,11 @@ def record(
     after: dict | None = None,
 ) -> AuditEntry:
     """Add an audit row in the caller's transaction, so it commits or rolls back with it."""
+    # `current_user` is a LocalProxy: the row names the object behind it, not the proxy.
+    if isinstance(obj, LocalProxy):
+        obj = obj._get_current_object()
+    if isinstance(actor, LocalProxy):
+        actor = actor._get_current_object()
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         action=action,

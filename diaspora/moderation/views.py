@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from diaspora.accounts import service as accounts
@@ -17,7 +17,7 @@ from diaspora.accounts.models import AuthorityPlace
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import db
-from diaspora.forms import REQUIRED, TOO_LONG, ConfirmForm, show_domain_error
+from diaspora.forms import REQUIRED, TOO_LONG, ConfirmForm, IdSelectField, show_domain_error
 from diaspora.main.templating import current_locale
 from diaspora.moderation.models import AuditEntry
 from diaspora.places import service as places
@@ -27,7 +27,7 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 
 class CommunityForm(FlaskForm):
-    district_id = SelectField(_l("District"), validators=[InputRequired(REQUIRED)])
+    district_id = IdSelectField(_l("District"), validators=[InputRequired(REQUIRED)])
     name_ky = StringField(
         _l("Name in Kyrgyz"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
     )

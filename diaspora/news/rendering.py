@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_module
 import io
+import re
 
 import markdown
 import nh3
@@ -54,12 +55,26 @@ def summary(text: str | None, limit: int = 300) -> str:
     return words[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+# Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab, newline, CR;
+# lone surrogates; U+FFFE and U+FFFF).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Plain text (never Markup, so autoescaping escapes it) that XML can carry."""
+    return _NOT_XML.sub("", str(value if value is not None else ""))
+
+
 # -- images ----------------------------------------------------------------------------------
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
+# Decoding costs about 4 bytes a pixel, several times over while resizing: a few kilobytes of
+# PNG can claim 6300x6300 pixels (600 MB). The size is read from the header and refused
+# before anything is decoded; 25 megapixels is more than any phone camera needs.
+MAX_IMAGE_PIXELS = 25_000_000
 MAX_IMAGE_SIDE = 1600
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+NOT_AN_IMAGE = _l("This file is not an image we can use (JPEG, PNG, WebP or GIF).")
 
 
 class ProcessedImage:
@@ -76,27 +91,23 @@ def process_image(data: bytes) -> ProcessedImage:
     if len(data) > MAX_IMAGE_BYTES:
         raise ValidationError(_l("The image is too large (5 MB at most)."), field="image")
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
+        # Opening reads the header only; only our four formats' parsers are ever tried.
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
             width, height = probe.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ValidationError(
+                    _l("The image has too many pixels (at most %(limit)d megapixels). "
+                       "Make it smaller and try again.", limit=MAX_IMAGE_PIXELS // 1_000_000),
+                    field="image")
             probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError) as error:
-        raise ValidationError(_l("This file is not an image we can use (JPEG, PNG, WebP or GIF)."),
-                              field="image") from error
-    if kind not in IMAGE_FORMATS:
-        raise ValidationError(_l("This file is not an image we can use (JPEG, PNG, WebP or GIF)."),
-                              field="image")
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ValidationError(_l("The image has too many pixels."), field="image")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
             image.seek(0)
-            picture = ImageOps.exif_transpose(image.copy()) or image.copy()
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ValidationError(_l("This file is not an image we can use (JPEG, PNG, WebP or GIF)."),
-                              field="image") from error
-    picture.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+            # Resize first: a JPEG is then decoded at a reduced scale (Pillow's draft mode).
+            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+            picture = ImageOps.exif_transpose(image) or image.copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+            Image.DecompressionBombError) as error:
+        raise ValidationError(NOT_AN_IMAGE, field="image") from error
     has_alpha = picture.mode in ("RGBA", "LA") or (
         picture.mode == "P" and "transparency" in picture.info
     )

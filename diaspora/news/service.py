@@ -15,7 +15,7 @@ from diaspora.accounts.permissions import can, require, verified_places
 from diaspora.delivery import audience as audiences
 from diaspora.delivery import service as delivery
 from diaspora.delivery.audience import Audience
-from diaspora.errors import InvalidTransition, NotFound, ValidationError
+from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
@@ -167,6 +167,9 @@ def save_post(
 def publish(actor: User, post: NewsPost, *, at: datetime | None = None) -> NewsPost:
     """Publish now, or schedule for `at`. A published post with "push to Telegram" is queued
     for every reachable member of its audience, once."""
+    if post.status == UNPUBLISHED and not can(actor, "news.publish", post):
+        raise PermissionDenied(_l("A moderator took this post down; only a moderator can "
+                                  "publish it again."))
     require(actor, "news.publish", post)
     if post.status == PUBLISHED:
         raise InvalidTransition(_l("This post is already published."))
@@ -310,3 +313,9 @@ def image_for(image_id: int, user: Any) -> NewsImage:
     if not any(can_view(user, post) for post in posts):
         raise NotFound(_l("This image does not exist."))
     return image
+
+
+def image_is_public(image_id: int) -> bool:
+    """Whether anyone may see the image (a published post shows it), so caches may keep it."""
+    return bool(db.session.scalar(select(exists().where(
+        NewsPost.image_id == image_id, NewsPost.status == PUBLISHED))))

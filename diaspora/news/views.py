@@ -29,13 +29,13 @@ from diaspora.main.templating import current_locale
 from diaspora.news import service as news
 from diaspora.news.forms import NewsForm
 from diaspora.news.models import NewsPost
-from diaspora.news.rendering import render_markdown, summary
+from diaspora.news.rendering import render_markdown, summary, xml_text
 from diaspora.news.topics import TOPICS
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
 
 bp = Blueprint("news", __name__, url_prefix="/news")
-
+bp.add_app_template_filter(xml_text, "xml_text")
 
 
 @bp.get("/")
@@ -67,7 +67,9 @@ def show(post_id: int) -> ResponseReturnValue:
 def image(image_id: int) -> ResponseReturnValue:
     picture = news.image_for(image_id, current_user)
     response = Response(picture.data, mimetype=picture.content_type)
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # A draft's image is for its writers only: no shared cache may keep it.
+    response.headers["Cache-Control"] = ("public, max-age=86400" if news.image_is_public(image_id)
+                                         else "private, no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -110,9 +112,9 @@ def _save(form: NewsForm, post: NewsPost | None) -> NewsPost | None:
             title={code: getattr(form, f"title_{code}").data for code in SUPPORTED_LOCALES},
             body={code: getattr(form, f"body_{code}").data for code in SUPPORTED_LOCALES},
             tags=form.tags.data or [], audience=form.audience.data,
-            place_ids=[int(x) for x in form.place_ids.data or [] if str(x).isdigit()],
+            place_ids=[int(x) for x in form.place_ids.data or []],  # ids: checked by the form
             countries=form.countries.data or [], push_telegram=form.push_telegram.data,
-            place_id=int(form.place_id.data) if str(form.place_id.data or "").isdigit() else None,
+            place_id=int(form.place_id.data) if form.place_id.data else None,
             image=data, remove_image=form.remove_image.data,
         )
         action = request.form.get("action", "draft")

@@ -1,0 +1,292 @@
+"""Issue 7, item 8: no input a visitor can type is answered with a 500.
+
+The walker visits every route of `app.url_map` as a visitor, a member, an authority and an
+admin, and feeds hostile values to every URL integer (and other) converter, every query
+parameter any view reads, and every field of every form it finds on the pages (GET forms and
+POST forms, each submit button), plus the POST routes no page links a form to. A page that
+answers 500, or raises, is reported with the request that did it. Run it on PostgreSQL too:
+that is where NUL bytes and numbers beyond 64 bits bite.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from werkzeug.routing import Rule
+
+from diaspora.accounts.models import AuthorityPlace, User
+from diaspora.extensions import db
+from diaspora.news import service as news
+from diaspora.news.models import HOME
+
+ROOT = Path(__file__).resolve().parents[2]
+TOO_BIG = str(10**20)  # beyond 64 bits
+INT32_OVER = str(2**31)  # beyond PostgreSQL's INTEGER, the type of our ids
+INT64_MAX = str(2**63 - 1)  # fits SQLite's INTEGER; page * per_page does not
+# Typed into form fields: numbers and dates a column or a datetime cannot hold, not numbers,
+# a NUL byte (PostgreSQL refuses it in text), blanks, too long.
+HOSTILE = ("abc", TOO_BIG, INT64_MAX, INT32_OVER, "0001-01-01T00:00", "a\x00b", "x" * 5000)
+# Put in query strings and in POST fields no page shows (fewer: every page reads them all).
+HOSTILE_PARAMETERS = ("abc", TOO_BIG, INT64_MAX, INT32_OVER, "a\x00b")
+ROLES = ("anonymous", "member", "authority_here", "admin")
+# Walked last for each role: it ends the walking user's account.
+LAST = ("accounts.delete_account",)
+
+
+def _query_parameters() -> list[str]:
+    """Every query parameter a view reads (found in the sources, so new ones are walked)."""
+    names = set()
+    for path in (ROOT / "diaspora").rglob("*.py"):
+        names |= set(re.findall(r"request\.args\.get(?:list)?\(\s*[\"']([\w-]+)[\"']",
+                                path.read_text(encoding="utf-8")))
+    return sorted(names)
+
+
+def _posted_names() -> list[str]:
+    names = set()
+    for path in (ROOT / "diaspora").rglob("*.py"):
+        names |= set(re.findall(r"request\.form\.get(?:list)?\(\s*[\"']([\w-]+)[\"']",
+                                path.read_text(encoding="utf-8")))
+    return sorted(names)
+
+
+# -- reading forms from a page -----------------------------------------------------------------
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, list[str]] = field(default_factory=dict)  # name -> default values
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+class FormParser(HTMLParser):
+    def __init__(self, page_url: str) -> None:
+        super().__init__()
+        self.page_url, self.forms, self.form = page_url, [], None
+        self.select: tuple[str, bool] | None = None
+        self.select_first: str | None = None
+        self.select_chosen = False
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = {key: (value or "") for key, value in attrs}
+        if tag == "form":
+            self.form = Form(a.get("action") or self.page_url, (a.get("method") or "get").upper())
+            self.forms.append(self.form)
+            return
+        if self.form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text").lower()
+            if kind == "file":
+                self.form.files.append(name)
+            elif kind == "submit":
+                self.form.buttons.append((name, a.get("value", "")))
+            elif kind in ("checkbox", "radio"):
+                self.form.fields.setdefault(name, [])
+                if "checked" in a:
+                    self.form.fields[name].append(a.get("value", "on"))
+            else:
+                self.form.fields.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "button" and name and a.get("type", "submit") == "submit":
+            self.form.buttons.append((name, a.get("value", "")))
+        elif tag == "select" and name:
+            self.select = (name, "multiple" in a)
+            self.select_first, self.select_chosen = None, False
+            self.form.fields.setdefault(name, [])
+        elif tag == "option" and self.select:
+            value = a.get("value", "")
+            if self.select_first is None:
+                self.select_first = value
+            if "selected" in a:
+                self.form.fields[self.select[0]].append(value)
+                self.select_chosen = True
+        elif tag == "textarea" and name:
+            self.textarea = name
+            self.form.fields.setdefault(name, [""])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.form = None
+        elif tag == "select" and self.select and self.form is not None:
+            name, multiple = self.select
+            if not self.select_chosen and not multiple and self.select_first is not None:
+                self.form.fields[name].append(self.select_first)
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea and self.form is not None:
+            self.form.fields[self.textarea] = [data]
+
+
+def forms_on(page_url: str, html: str) -> list[Form]:
+    parser = FormParser(page_url)
+    parser.feed(html)
+    return parser.forms
+
+
+# -- the walk ----------------------------------------------------------------------------------
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def objects(users, here) -> dict[str, str]:
+    """One existing object for each kind of id a URL can name."""
+    author = users["authority_here"]
+    published = news.save_post(author, title={"en": "Road"}, body={"en": "Done."},
+                               audience=HOME, place_id=here.id, image=_png(),
+                               push_telegram=True)
+    news.publish(author, published)
+    applicant = User(role="authority", email="applicant@example.org")
+    db.session.add(applicant)
+    db.session.flush()
+    link = AuthorityPlace(user_id=applicant.id, place_id=here.id, organisation="X")
+    db.session.add(link)
+    db.session.commit()
+    return {"post_id": str(published.id), "image_id": str(published.image_id),
+            "broadcast_id": str(published.broadcast_id or 1), "user_id": str(applicant.id),
+            "link_id": str(link.id), "lang": "en", "token": "not-a-token",
+            "decision": "verify", "filename": "css/mekendesh.css"}
+
+
+class Walker:
+    def __init__(self, app: Flask, user: User | None) -> None:
+        self.app, self.user_id = app, user.id if user is not None else None
+        self.client: FlaskClient = app.test_client()
+        self.failures: list[str] = []
+        self.requests = 0
+
+    def send(self, method: str, url: str, data: dict | None = None) -> str | None:
+        """Make one request as the walking user; a 500 or an exception is a failure."""
+        with self.client.session_transaction() as session:
+            session.clear()
+            if self.user_id is not None:
+                with self.app.app_context():
+                    user = db.session.get(User, self.user_id)
+                    # The id with the current session version (logging out ends sessions).
+                    user_id = user.get_id() if user is not None and user.active else None
+                if user_id is not None:
+                    session["_user_id"], session["_fresh"] = user_id, True
+        self.requests += 1
+        try:
+            response = self.client.open(url, method=method, data=data)
+        except Exception as error:  # noqa: BLE001  (reported below with the request)
+            self.failures.append(f"{method} {url!r} {_short(data)} raised {error!r:.300}")
+            return None
+        if response.status_code >= 500:
+            self.failures.append(f"{method} {url!r} {_short(data)} -> {response.status_code}")
+            return None
+        if response.mimetype == "text/html" and response.status_code == 200:
+            return response.get_data(as_text=True)
+        return None
+
+    def submit(self, page_url: str, form: Form) -> None:
+        url = form.action or page_url
+        if urlsplit(url).netloc:
+            return  # never leaves the site
+        # Blank text gets a plausible answer, so one bad field is not hidden behind another
+        # one left empty (a form must pass its other checks to reach the code that uses it).
+        base = {name: [value or "1" for value in values]
+                for name, values in form.fields.items() if values}
+        for button in form.buttons:  # each button as it is, e.g. "save" and "publish"
+            self._send_form(form.method, url, {**base, button[0]: [button[1]]})
+        if form.buttons:  # the last button, usually the one that goes furthest
+            base[form.buttons[-1][0]] = [form.buttons[-1][1]]
+        self._send_form(form.method, url, base)
+        for name in [*form.fields, *form.files]:
+            for value in HOSTILE:
+                self._send_form(form.method, url, {**base, name: [value]})
+
+    def _send_form(self, method: str, url: str, values: dict[str, list[str]]) -> None:
+        if method == "GET":
+            query = urlencode([(k, v) for k, vs in values.items() for v in vs])
+            self.send("GET", f"{url.split('?')[0]}?{query}")
+        else:
+            self.send("POST", url, data={k: vs for k, vs in values.items()})
+
+
+def _short(data: dict | None) -> str:
+    if not data:
+        return ""
+    return repr({k: (v if len(repr(v)) < 60 else "...") for k, v in data.items()})
+
+
+def _urls(rule: Rule, objects: dict[str, str]) -> list[str]:
+    """The rule with real ids, and with each converter fed hostile values in turn."""
+    from werkzeug.routing import IntegerConverter
+
+    valid = {name: objects.get(name, "1") for name in rule.arguments}
+    urls = [_build(rule, valid)]
+    for name, converter in rule._converters.items():
+        if isinstance(converter, IntegerConverter):
+            bad = ["0", INT32_OVER, INT64_MAX, str(2**63), TOO_BIG]
+        else:
+            bad = ["abc", "%00", "x" * 300]
+        urls += [_build(rule, {**valid, name: value}) for value in bad]
+    return urls
+
+
+def _build(rule: Rule, values: dict[str, str]) -> str:
+    # Built by hand: url_for would refuse the very values we want to send.
+    path = rule.rule
+    for name, value in values.items():
+        path = re.sub(r"<(?:[^<>:]+:)?" + re.escape(name) + r">", value, path)
+    return path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_input_is_answered_with_a_server_error(app, users, objects, role):
+    walker = Walker(app, users[role])
+    query_names = _query_parameters()
+    posted_names = _posted_names()
+    assert {"page", "region", "topic"} <= set(query_names)
+    rules = sorted(app.url_map.iter_rules(),
+                   key=lambda rule: (rule.endpoint in LAST, rule.rule))
+    forms_walked: set[tuple] = set()
+    for rule in rules:
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        url, *bad_urls = _urls(rule, objects)
+        for bad_url in bad_urls:
+            for method in methods:
+                walker.send(method, bad_url)
+        if "GET" in methods:
+            html = walker.send("GET", url)
+            if rule.endpoint != "static":
+                for name in query_names:
+                    for value in HOSTILE_PARAMETERS:
+                        walker.send("GET", f"{url}?{urlencode({name: value})}")
+            for form in forms_on(url, html or ""):
+                # The same form on many pages (logging out, the news filter) is walked once.
+                key = (form.method, form.action.split("?")[0], tuple(sorted(form.fields)))
+                if key not in forms_walked:
+                    forms_walked.add(key)
+                    walker.submit(url, form)
+        if "POST" in methods:
+            walker.send("POST", url, data={})
+            for name in posted_names:
+                for value in HOSTILE_PARAMETERS:
+                    walker.send("POST", url, data={name: value})
+    assert len(forms_walked) > (3 if role != "anonymous" else 1)
+    assert not walker.failures, (
+        f"{len(walker.failures)} of {walker.requests} requests as {role} failed:\n"
+        + "\n".join(walker.failures[:40]))
