@@ -316,6 +316,7 @@ def image_for(image_id: int, user: Any) -> NewsImage:
 
 
 def image_is_public(image_id: int) -> bool:
-    """Whether anyone may see the image (a published post shows it), so caches may keep it."""
-    return bool(db.session.scalar(select(exists().where(
-        NewsPost.image_id == image_id, NewsPost.status == PUBLISHED))))
+    """Whether anyone, even a visitor who is not logged in, may see the image (the
+    "news.view" rule), so shared caches may keep it."""
+    posts = db.session.scalars(select(NewsPost).where(NewsPost.image_id == image_id))
+    return any(can(None, "news.view", post) for post in posts)
