@@ -544,7 +544,13 @@ def test_a_new_route_or_its_post_side_without_expectations_is_reported() -> None
 
 @pytest.fixture
 def csrf_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CSRF protection on, rate limits off (the walker sends many POSTs from one address).
+    The limiter is one object for every app: a test that built an app with limits on
+    leaves it on, so it is switched off here explicitly."""
+    from diaspora.extensions import limiter
+
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setattr(limiter, "enabled", False)
 
 
 def _fresh_world(app: Flask, make_user: Callable[..., User], place_ids: dict[str, int]
