@@ -48,15 +48,14 @@ POST_STATES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED)
 LOGIN = "login"  # anonymous visitors are sent to the login page
 CHANGES = "changes"  # the request must change stored data
 UNCHANGED = "unchanged"  # it must not
-EITHER = "either"  # not this table's business (logging in may or may not write)
 
 
 @dataclass(frozen=True)
 class Answer:
     """What one role gets: a status (or LOGIN) and what happens to stored data.
 
-    `effect=None` means the usual: a POST answered with a redirect changes data, anything
-    else changes nothing."""
+    `effect` is CHANGES or UNCHANGED; None means the usual: a POST answered with a redirect
+    changes data, anything else changes nothing."""
 
     status: int | str
     effect: str | None = None
@@ -202,7 +201,8 @@ def fetch_csrf_token(client: FlaskClient, url: str) -> str:
 @dataclass
 class Case:
     """One request shape. `url` and `data` are built in the world of each run: `url` first,
-    so `data` can use what `url` made (World.last)."""
+    so `data` can use what `url` made (World.last). `xfail` names a known, filed bug the
+    case exposes (strict: the mark must go once the bug is fixed)."""
 
     method: str
     url: Callable[[World], str] | str
@@ -345,7 +345,8 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "accounts.login": [
         Case("GET", "/login", VISITORS_ONLY),
-        Case("POST", "/login", answers(REDIRECT_NOTHING_DONE, anonymous=Answer(302, EITHER)),
+        # Logging in records the time of the login.
+        Case("POST", "/login", answers(REDIRECT_NOTHING_DONE, anonymous=302),
              lambda w: {"email": w.users["member"].email, "password": PASSWORD}),
     ],
     # Logging out ends every session of the account (its session version changes).
