@@ -1,34 +1,71 @@
 """Who may do what: the one place that decides, used by services, views, templates and the bot.
 
-`can(user, action, obj)` answers; an action nobody registered is refused (deny by default).
+`can(user, action, obj)` answers. A user without a rule's permission is refused (deny by
+default); an action no rule covers is a programming error (a typo would otherwise be a
+silent denial), raised in testing and debug and refused with an error in the log otherwise.
+`tests/permissions/test_rules.py` checks statically that every action the code and the
+templates ask about has a rule.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from diaspora.errors import PermissionDenied
+from diaspora.news.models import PUBLISHED
 
 Rule = Callable[[Any, Any], bool]
 _RULES: dict[str, Rule] = {}
 
+log = logging.getLogger(__name__)
+
+
+class UnknownAction(LookupError):
+    """can()/require() was asked about an action no rule covers: a bug, not a refusal."""
+
+
+class _Anonymous:
+    """Who `None` stands for (the bot before registration, a service called without a user),
+    so rules see the same kind of visitor as Flask-Login's anonymous user."""
+
+    is_authenticated = False
+    active = False
+    id = None
+    role = None
+    authority_places: tuple = ()
+
+
+ANONYMOUS = _Anonymous()
+
 
 def rule(action: str) -> Callable[[Rule], Rule]:
     def register(predicate: Rule) -> Rule:
+        # Two helpers choosing the same name must not silently replace each other's rule.
+        if action in _RULES:
+            raise ValueError(f"permission rule {action!r} is registered twice")
         _RULES[action] = predicate
         return predicate
 
     return register
 
 
+def _strict() -> bool:
+    return has_app_context() and bool(current_app.testing or current_app.debug)
+
+
 def can(user: Any, action: str, obj: Any = None) -> bool:
     predicate = _RULES.get(action)
-    if predicate is None or user is None:
+    if predicate is None:
+        if _strict():
+            raise UnknownAction(f"no permission rule for {action!r}")
+        log.error("permission asked for an unknown action %r: refused", action)
         return False
-    return bool(predicate(user, obj))
+    return bool(predicate(ANONYMOUS if user is None else user, obj))
 
 
 def require(user: Any, action: str, obj: Any = None) -> None:
@@ -75,11 +112,6 @@ def is_verified_authority_for(user: Any, place: Any) -> bool:
 
 
 # -- rules -----------------------------------------------------------------------------------
-
-
-@rule("profile.view_own")
-def _view_own_profile(user: Any, obj: Any) -> bool:
-    return is_member(user)
 
 
 @rule("profile.edit")
@@ -135,6 +167,19 @@ def _create_news(user: Any, obj: Any) -> bool:
     return is_staff(user) or _has_verified_place(user)
 
 
+@rule("news.edit_any")
+def _edit_any_news(user: Any, obj: Any) -> bool:
+    """Programme staff write for the whole programme, any place and any audience."""
+    return is_staff(user)
+
+
+@rule("news.write_for_place")
+def _write_news_for_place(user: Any, place: Any) -> bool:
+    """A post speaks for a place (None: the whole programme): staff for any, a verified
+    authority for its own places and the places inside them."""
+    return is_staff(user) or can(user, "authority.act_for_place", place)
+
+
 @rule("news.edit")
 def _edit_news(user: Any, post: Any) -> bool:
     if is_staff(user):
@@ -144,9 +189,11 @@ def _edit_news(user: Any, post: Any) -> bool:
     return post.author_id == user.id and is_verified_authority_for(user, post.place)
 
 
-@rule("news.publish_for_place")
-def _publish_news_for_place(user: Any, place: Any) -> bool:
-    return is_verified_authority_for(user, place)
+@rule("news.view")
+def _view_news(user: Any, post: Any) -> bool:
+    """Everyone reads a published post (and its image); a draft, a scheduled or an
+    unpublished post only those who may edit it."""
+    return post is not None and (post.status == PUBLISHED or _edit_news(user, post))
 
 
 @rule("news.publish")

@@ -11,13 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from diaspora.accounts.models import Profile, User
-from diaspora.accounts.permissions import (
-    can,
-    is_staff,
-    is_verified_authority_for,
-    require,
-    verified_places,
-)
+from diaspora.accounts.permissions import can, require, verified_places
 from diaspora.delivery import audience as audiences
 from diaspora.delivery import service as delivery
 from diaspora.delivery.audience import Audience
@@ -62,7 +56,7 @@ def get_post(post_id: int) -> NewsPost:
 
 
 def can_view(user: Any, post: NewsPost) -> bool:
-    return post.status == PUBLISHED or can(user, "news.edit", post)
+    return can(user, "news.view", post)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -124,19 +118,19 @@ def save_post(
     if any(not is_country(code) for code in codes):
         raise ValidationError(_l("Unknown country."), field="countries")
 
-    if not is_staff(actor):
+    if not can(actor, "news.edit_any"):
         # A local authority writes for its own places, to the people from there.
         if place is None:
             own = verified_places(actor)
             place = own[0] if len(own) == 1 else None
-        if place is None or not is_verified_authority_for(actor, place):
+        if not can(actor, "news.write_for_place", place):
             raise ValidationError(_l("Choose one of the places you represent."),
                                   field="place_id")
         if audience != HOME:
             raise ValidationError(_l("A local authority writes to the people from its own "
                                      "places."), field="audience")
         places = places or [place]
-        if not all(is_verified_authority_for(actor, p) for p in places):
+        if not all(can(actor, "news.write_for_place", p) for p in places):
             raise ValidationError(_l("You can only write to the people from the places you "
                                      "represent."), field="place_ids")
     if audience == HOME and not places:
@@ -306,7 +300,7 @@ def manageable_posts(user: User, page: int = 1) -> Any:
     require(user, "news.create")
     query = (select(NewsPost).options(selectinload(NewsPost.tag_rows))
              .order_by(NewsPost.updated_at.desc(), NewsPost.id.desc()))
-    if not is_staff(user):
+    if not can(user, "news.edit_any"):
         query = query.where(NewsPost.author_id == user.id)
     return db.paginate(query, page=page, per_page=20, error_out=False)
 
@@ -322,6 +316,7 @@ def image_for(image_id: int, user: Any) -> NewsImage:
 
 
 def image_is_public(image_id: int) -> bool:
-    """Whether anyone may see the image (a published post shows it), so caches may keep it."""
-    return bool(db.session.scalar(select(exists().where(
-        NewsPost.image_id == image_id, NewsPost.status == PUBLISHED))))
+    """Whether anyone, even a visitor who is not logged in, may see the image (the
+    "news.view" rule), so shared caches may keep it."""
+    posts = db.session.scalars(select(NewsPost).where(NewsPost.image_id == image_id))
+    return any(can(None, "news.view", post) for post in posts)

@@ -21,7 +21,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from diaspora.accounts.permissions import can, is_staff, verified_places
+from diaspora.accounts.permissions import can, verified_places
 from diaspora.errors import DomainError
 from diaspora.forms import ConfirmForm, show_domain_error
 from diaspora.i18n import SUPPORTED_LOCALES, localized
@@ -91,7 +91,7 @@ def feed(lang: str) -> ResponseReturnValue:
 
 def _fill_choices(form: NewsForm) -> None:
     locale = current_locale()
-    own = [] if is_staff(current_user) else verified_places(current_user)
+    own = [] if can(current_user, "news.edit_any") else verified_places(current_user)
     grouped = places.grouped_place_choices(locale)
     all_places = [(str(pid), name) for _group, options in grouped for pid, name in options]
     if own:
