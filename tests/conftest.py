@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from diaspora import create_app
 from diaspora.accounts.models import AuthorityPlace, Profile, User
-from diaspora.extensions import db
+from diaspora.extensions import db, limiter
 from diaspora.models import utcnow
 from diaspora.places.models import Place
 
@@ -120,6 +120,15 @@ def _clean_db_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" in request.fixturenames:
         _clean_database(request.getfixturevalue("app"))
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_as_they_were() -> Iterator[None]:
+    """Flask-Limiter has one limiter object; an app a test builds with limits on switches it
+    on for every later test too. Put it back."""
+    enabled = limiter.enabled
+    yield
+    limiter.enabled = enabled
 
 
 @pytest.fixture
