@@ -190,10 +190,10 @@ def retry_or_fail(job: Any, error: str, *, max_attempts: int, retry_base: float,
 def lease_due(owner: str, limit: int, lease_seconds: float) -> list[int]:
     """queued -> sending: lease up to `limit` due rows to `owner` (priority, then age).
 
-    One `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id`: on
-    PostgreSQL several senders skip each other's rows; on SQLite (no row locks, FOR UPDATE
-    ignored) the statement runs under the database's single write lock, so two senders
-    still never lease the same row. Commits."""
+    PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`, then `UPDATE ... RETURNING` of those
+    rows in the same transaction, so several senders skip each other's rows. SQLite (no row
+    locks, FOR UPDATE ignored): one `UPDATE ... WHERE id IN (SELECT ...)` that runs under the
+    database's single write lock, so two senders still never lease the same row. Commits."""
     now = utcnow()
     due = (
         select(OutboxMessage.id)
@@ -204,11 +204,22 @@ def lease_due(owner: str, limit: int, lease_seconds: float) -> list[int]:
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Lock first, then update exactly those rows (same transaction). As one statement,
+        # `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` can update more
+        # than n rows when a concurrent sender makes PostgreSQL re-run the subquery: one
+        # sender leased all 120 rows of a 10-row batch and the other got none.
+        chosen = db.session.scalars(due).all()
+        if not chosen:
+            db.session.commit()
+            return []
+        which = OutboxMessage.id.in_(chosen)
+    else:
+        which = OutboxMessage.id.in_(due.scalar_subquery())
     ids = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), OutboxMessage.status == QUEUED)
+        .where(which, OutboxMessage.status == QUEUED)
         .values(status=SENDING, lease_owner=owner,
                 lease_expires_at=now + timedelta(seconds=lease_seconds))
         .returning(OutboxMessage.id)

@@ -291,7 +291,7 @@ def test_two_senders_on_postgres_share_the_work_without_duplicates(app, make_use
             ])
 
     senders = asyncio.run(both())
-    assert all(s.sent > 0 for s in senders)
+    assert all(s.sent > 0 for s in senders), [(s.owner, s.sent, s.failed) for s in senders]
     assert sum(s.sent for s in senders) == 120
     per_chat = Counter(m["chat_id"] for m in tg.sent_messages())
     assert len(per_chat) == 120 and max(per_chat.values()) == 1
