@@ -1,10 +1,13 @@
 """Who may do what: the one place that decides, used by services, views, templates and the bot.
 
-`can(user, action, obj)` answers. A user without a rule's permission is refused (deny by
-default); an action no rule covers is a programming error (a typo would otherwise be a
-silent denial), raised in testing and debug and refused with an error in the log otherwise.
-`tests/permissions/test_rules.py` checks statically that every action the code and the
-templates ask about has a rule.
+`can(user, action, obj)` answers. The rules of accounts, places and moderation are below; a
+feature writes its own in its package (`diaspora/news/permissions.py`), registered with
+`@rule(...)` when its `init_app` imports them, so adding a feature edits no file here.
+
+A user without a rule's permission is refused (deny by default); an action no rule covers is
+a programming error (a typo would otherwise be a silent denial), raised in testing and debug
+and refused with an error in the log otherwise. `tests/permissions/test_actions.py` checks
+statically that every action the code and the templates ask about has a rule.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from diaspora.errors import PermissionDenied
-from diaspora.news.models import PUBLISHED
 
 Rule = Callable[[Any, Any], bool]
 _RULES: dict[str, Rule] = {}
@@ -152,74 +154,4 @@ def _manage_roles(user: Any, target: Any) -> bool:
 
 @rule("audit.view")
 def _view_audit(user: Any, obj: Any) -> bool:
-    return is_staff(user)
-
-
-# -- news and broadcasts (issue 4) ------------------------------------------------------------
-
-
-def _has_verified_place(user: Any) -> bool:
-    return bool(verified_place_ids(user))
-
-
-@rule("news.create")
-def _create_news(user: Any, obj: Any) -> bool:
-    return is_staff(user) or _has_verified_place(user)
-
-
-@rule("news.edit_any")
-def _edit_any_news(user: Any, obj: Any) -> bool:
-    """Programme staff write for the whole programme, any place and any audience."""
-    return is_staff(user)
-
-
-@rule("news.write_for_place")
-def _write_news_for_place(user: Any, place: Any) -> bool:
-    """A post speaks for a place (None: the whole programme): staff for any, a verified
-    authority for its own places and the places inside them."""
-    return is_staff(user) or can(user, "authority.act_for_place", place)
-
-
-@rule("news.edit")
-def _edit_news(user: Any, post: Any) -> bool:
-    if is_staff(user):
-        return True
-    if post is None or not _has_verified_place(user):
-        return False
-    return post.author_id == user.id and is_verified_authority_for(user, post.place)
-
-
-@rule("news.view")
-def _view_news(user: Any, post: Any) -> bool:
-    """Everyone reads a published post (and its image); a draft, a scheduled or an
-    unpublished post only those who may edit it."""
-    return post is not None and (post.status == PUBLISHED or _edit_news(user, post))
-
-
-@rule("news.publish")
-def _publish_news(user: Any, post: Any) -> bool:
-    """Moderators publish anything; an authority publishes its own posts for its places,
-    except one a moderator took down: only a moderator reverses that decision."""
-    if is_staff(user):
-        return True
-    return (
-        post is not None
-        and getattr(post, "status", None) != "unpublished"
-        and post.author_id == getattr(user, "id", None)
-        and is_verified_authority_for(user, post.place)
-    )
-
-
-@rule("news.unpublish")
-def _unpublish_news(user: Any, post: Any) -> bool:
-    return is_staff(user)
-
-
-@rule("delivery.view_progress")
-def _view_delivery_progress(user: Any, obj: Any) -> bool:
-    return is_staff(user)
-
-
-@rule("delivery.cancel")
-def _cancel_delivery(user: Any, broadcast: Any) -> bool:
     return is_staff(user)

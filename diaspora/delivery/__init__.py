@@ -12,7 +12,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from diaspora.delivery import models  # noqa: F401  (its tables, known to Alembic)
+    from diaspora.delivery import (
+        models,  # noqa: F401  (its tables, known to Alembic)
+        permissions,  # noqa: F401  (its rules of can())
+    )
     from diaspora.delivery.messages import register_template, render_text
     from diaspora.delivery.views import bp
 

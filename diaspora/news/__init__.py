@@ -9,7 +9,10 @@ def init_app(app: Flask) -> None:
     from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
     from diaspora.delivery.messages import register_template
-    from diaspora.news import models  # noqa: F401  (its tables, known to Alembic)
+    from diaspora.news import (
+        models,  # noqa: F401  (its tables, known to Alembic)
+        permissions,  # noqa: F401  (its rules of can())
+    )
     from diaspora.news.cli import register_commands
     from diaspora.news.demo import seed_demo_news
     from diaspora.news.messages import TEMPLATE, render_news

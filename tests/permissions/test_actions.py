@@ -17,6 +17,7 @@ from jinja2 import nodes
 
 from diaspora.accounts import permissions
 from diaspora.accounts.permissions import UnknownAction, can, registered_actions, require
+from diaspora.news import permissions as news_permissions
 from diaspora.news.models import DRAFT, PUBLISHED, NewsPost
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +119,7 @@ def test_an_unknown_action_is_refused_and_logged_in_production(
 def test_a_rule_cannot_be_registered_twice() -> None:
     with pytest.raises(ValueError, match="news.edit"):
         permissions.rule("news.edit")(lambda user, obj: True)
-    assert permissions._RULES["news.edit"] is permissions._edit_news
+    assert permissions._RULES["news.edit"] is news_permissions._edit_news
 
 
 def test_nobody_is_the_anonymous_visitor(app: Flask, users, here) -> None:
