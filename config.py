@@ -24,6 +24,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+ENVIRONMENTS = ("development", "testing", "production")
+
+
 class SettingError(ValueError):
     """An environment variable holds a value its setting cannot use."""
 
@@ -43,6 +46,15 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         value = self.environ.get(name)
         return default if value is None else str(value)
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        """One of `choices`, compared without case or surrounding blanks."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() not in choices:
+            raise SettingError(f"{name}={value!r} is not one of {', '.join(choices)}.")
+        return value.lower()
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self.raw(name)
@@ -99,10 +111,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every setting of the site, the bot and the sender, from `environ` (default:
     `os.environ`). Raises `SettingError` naming the variable when a value is malformed."""
     env = _Reader(os.environ if environ is None else environ)
-    production = env.text("MEKENDESH_ENV", "development") == "production"
+    # A misspelt "Production" must not start a server with development cookies and keys.
+    env_name = env.choice("MEKENDESH_ENV", "development", ENVIRONMENTS)
+    production = env_name == "production"
     secure_cookies = env.boolean("SESSION_COOKIE_SECURE", production)
     return {
-        "ENV_NAME": env.text("MEKENDESH_ENV", "development"),
+        "ENV_NAME": env_name,
         "SECRET_KEY": env.text("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url(env.raw("DATABASE_URL")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -85,11 +85,19 @@ def test_production_cookies_are_secure_unless_turned_off() -> None:
     ("DELIVERY_LEASE_SECONDS", "nan", "not a finite number"),
     ("RATELIMIT_ENABLED", "maybe", "not a yes/no value"),
     ("DELIVERY_MAX_ATTEMPTS", "0", "at least 1"),
+    ("MEKENDESH_ENV", "prod", "not one of development, testing, production"),
 ])
 def test_a_bad_value_names_its_variable(name, value, complaint) -> None:
     with pytest.raises(SettingError, match=complaint) as error:
         load_settings({name: value})
     assert str(error.value).startswith(f"{name}={value!r}")
+
+
+def test_production_is_production_whatever_its_case() -> None:
+    """`MEKENDESH_ENV=Production` gets production's secure cookies, not development's."""
+    settings = load_settings({"MEKENDESH_ENV": " Production "})
+    assert settings["ENV_NAME"] == "production"
+    assert settings["SESSION_COOKIE_SECURE"] is True
 
 
 def test_create_app_reads_the_mapping_it_is_given(database_url) -> None:

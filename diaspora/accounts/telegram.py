@@ -250,9 +250,11 @@ CHAT_HAS_OWN_ACCOUNT = _l(
 
 def mergeable(account: User) -> bool:
     """Only an account that exists because someone used the bot may be folded into another:
-    no e-mail or password, a plain member, no authority places (asked for or verified)."""
+    no e-mail or password, a plain member, no authority places (asked for or verified), not
+    switched off (a blocked account must not come back inside another)."""
     return (
-        account.email is None
+        account.active
+        and account.email is None
         and account.password_hash is None
         and account.role == "member"
         and not account.authority_places
@@ -319,6 +321,13 @@ def redeem_link_code(web_user: User, code: str) -> User:
     return web_user
 
 
+def masked_email(email: str) -> str:
+    """`a•••@example.kg`: enough for the owner to recognise, not a whole address for whoever
+    talked them into confirming a code from the wrong chat."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
 def _in_every_language(render: Callable[[], str]) -> dict[str, str]:
     """A message in every language, for the outbox's "text" template (which picks the
     recipient's language when it sends)."""
@@ -332,7 +341,7 @@ def _in_every_language(render: Callable[[], str]) -> dict[str, str]:
 def _tell_chats(web_user: User, previous_chat: int | None) -> None:
     from diaspora.delivery.service import enqueue_notification
 
-    account = web_user.email or web_user.name
+    account = masked_email(web_user.email) if web_user.email else web_user.name
     enqueue_notification(web_user, "text", {"text": _in_every_language(lambda: gettext(
         "This Telegram chat is now joined to the Mekendesh account %(account)s: its news "
         "and surveys come here, and /web logs in to it.", account=account))})

@@ -102,7 +102,9 @@ def test_web_shows_whose_chat_and_links_only_once_confirmed(app, bot, tg, make_u
     # the chat is told it was joined, through the outbox, in its member's language
     (told,) = _outbox(app)
     assert told.user_id == web_user.id and told.chat_id is None and told.template == "text"
-    assert "aida@example.org" in told.params["text"]["en"]
+    # the address masked: whoever made the chat must not learn the account's whole e-mail
+    assert "a•••@example.org" in told.params["text"]["en"]
+    assert "aida@example.org" not in told.params["text"]["en"]
     assert "joined" in told.params["text"]["en"]
     assert told.params["text"]["ru"] != told.params["text"]["en"]
 
@@ -131,7 +133,7 @@ def test_a_chat_the_link_moves_away_from_is_told(app, bot, tg, make_user, client
     assert jobs[joined.id].chat_id == new_chat.id
 
 
-@pytest.mark.parametrize("kind", ["authority", "with_password", "moderator"])
+@pytest.mark.parametrize("kind", ["authority", "with_password", "moderator", "switched_off"])
 def test_only_a_bot_only_account_is_merged(app, bot, tg, make_user, client, here, kind):
     """A chat whose account has its own login, a role or places is never folded into another
     account: its places stay, the chat stays, and nothing in the audit log changes."""
@@ -140,6 +142,10 @@ def test_only_a_bot_only_account_is_merged(app, bot, tg, make_user, client, here
         owner.email = owner.password_hash = None
     elif kind == "moderator":
         owner = make_user("moderator")
+    elif kind == "switched_off":  # a bot-only account, but switched off
+        owner = make_user("member")
+        owner.email = owner.password_hash = None
+        owner.active = False
     else:
         owner = make_user("member")
     owner_id = owner.id
