@@ -521,6 +521,7 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             if profile.home_place
             else None
         )
+    records = _rows_naming(user)
     return {
         "account": {
             "id": user.id,
@@ -550,10 +551,10 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             for link in user.authority_places
         ],
         "bot_state": _bot_state_export(user),
-        "audit_log_about_you": _audit_about(user),
+        "audit_log_about_you": _audit_about(user, records),
         # Every other row that names the member (posts they wrote, messages sent to them,
         # ...): found through the foreign keys, so a new feature's rows are never forgotten.
-        "records": _rows_naming(user),
+        "records": records,
     }
 
 
@@ -570,15 +571,23 @@ def _bot_state_export(user: User) -> list[dict[str, Any]]:
              "updated_at": _iso(row.updated_at)} for row in rows]
 
 
-def _audit_about(user: User) -> list[dict[str, Any]]:
-    """Audit rows about the member or their authority places (rows they wrote themselves
-    are under records.audit_log)."""
+def _audit_about(user: User, records: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Audit rows about the member, their authority places and everything else of theirs
+    the download holds (a moderator taking down their post, ...). Rows they wrote
+    themselves are under records.audit_log too."""
     from diaspora.moderation.models import AuditEntry
 
     about = (AuditEntry.object_type == "user") & (AuditEntry.object_id == user.id)
     link_ids = [link.id for link in user.authority_places]
     if link_ids:
         about |= (AuditEntry.object_type == "authorityplace") & AuditEntry.object_id.in_(link_ids)
+    # audit.record names an object by its class, lower-cased: map each table back to it.
+    classes = {mapper.local_table.name: mapper.class_.__name__.lower()
+               for mapper in db.Model.registry.mappers}
+    for table, rows in records.items():
+        ids = [row["id"] for row in rows if row.get("id") is not None]
+        if table in classes and ids and table != AuditEntry.__tablename__:
+            about |= (AuditEntry.object_type == classes[table]) & AuditEntry.object_id.in_(ids)
     rows = db.session.scalars(select(AuditEntry).where(about).order_by(AuditEntry.id))
     return [{"action": row.action, "object_type": row.object_type, "object_id": row.object_id,
              "before": row.before, "after": row.after, "created_at": _iso(row.created_at),

@@ -50,6 +50,10 @@ def test_download_holds_everything_about_the_person(app, client, make_user, here
                               object_type="user", object_id=author.id,
                               before={"role": "member"}, after={"role": "authority"}))
     db.session.commit()
+    moderator = make_user("moderator")
+    news.publish(author, post)
+    news.unpublish(moderator, post)  # a moderator's decision about the member's own post
+    db.session.commit()
     login(client, author)
     data = client.get("/account/data.json").get_json()
     assert data["account"]["telegram_language_code"] == "ru-RU"
@@ -57,7 +61,9 @@ def test_download_holds_everything_about_the_person(app, client, make_user, here
     assert [row["title"] for row in data["records"]["news_posts"]] == [{"en": "Bridge opened"}]
     assert data["records"]["news_posts"][0]["id"] == post.id
     about = data["audit_log_about_you"]
-    assert [(row["action"], row["after"]) for row in about] == [
-        ("user.change_role", {"role": "authority"})]
+    assert ("user.change_role", {"role": "authority"}) in [
+        (row["action"], row["after"]) for row in about]
+    taken_down = [row for row in about if row["action"] == "news.unpublish"]
+    assert [(row["object_id"], row["by_you"]) for row in taken_down] == [(post.id, False)]
     text = client.get("/account/data.json").get_data(as_text=True)
     assert "password" not in text and "token_hash" not in text
