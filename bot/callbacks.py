@@ -20,9 +20,22 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackQueryHandler
 
+from diaspora.forms import MAX_ID
+
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
 _PREFIX_SHAPE = re.compile(r"^[a-z][a-z0-9_]{0,11}$")
 _REGISTRY: dict[str, Prefix] = {}
+_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def whole_number(text: str | None, maximum: int = MAX_ID) -> int:
+    """A number a button carries (a place id, a page, an offset): ASCII digits from 0 to
+    `maximum`, else ValueError, which the handlers answer as a stale button. A forged
+    `pl:100000000000000000000` must not reach the database (beyond 64 bits the driver
+    overflows), nor `"²"` int() (a digit to str.isdigit, not to int)."""
+    if text is None or not _NUMBER.fullmatch(text) or int(text) > maximum:
+        raise ValueError(f"not a button number: {text!r:.40}")
+    return int(text)
 
 
 class DuplicatePrefix(ValueError):

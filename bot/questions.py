@@ -50,7 +50,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.callbacks import Prefix, any_of_pattern, register_prefix
+from bot.callbacks import Prefix, any_of_pattern, register_prefix, whole_number
 from bot.handlers.common import ack, button, call_service, keyboard, rows, send, stale
 from bot.handlers.fallback import explain_unexpected
 from bot.runtime import db, esc, h, lang, t
@@ -431,7 +431,8 @@ class PlacePicker(Question):
         try:
             if parsed is None:
                 raise ValueError
-            numbers = [int(a) for a in parsed.args] if parsed.control else [int(parsed.value)]
+            numbers = ([whole_number(a) for a in parsed.args] if parsed.control
+                       else [whole_number(parsed.value)])
             if parsed.control and numbers[0] != parent:
                 raise ValueError  # a button of a page no longer shown
             if parsed.control == "page":

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.callbacks import register_prefix
+from bot.callbacks import register_prefix, whole_number
 from bot.handlers import menu
 from bot.handlers.common import button, keyboard, say, send, stale
 from bot.runtime import db, esc, h, lang, t
@@ -74,12 +74,13 @@ async def news_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parsed = MORE.parse(update.callback_query.data)
-    data = parsed.value if parsed else ""
-    if not data.isdigit() or int(data) > MAX_OFFSET:
+    try:
+        offset = whole_number(parsed.value if parsed else None, MAX_OFFSET)
+    except ValueError:
         await stale(update, context)
         return
     await update.callback_query.answer()
-    await show_news(update, context, int(data))
+    await show_news(update, context, offset)
 
 
 def register(application: Application) -> None:

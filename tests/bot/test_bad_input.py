@@ -131,9 +131,24 @@ def test_forged_place_in_home_step(bot, new_chat, app):
     chat.press("Skip", n=2)
     regions = chat.last_with_buttons()
     tg = bot.tg
-    chat._inject(lambda: tg.press_button(chat.user, regions["message"], "pl:99999999"))
-    assert _wait_answer(tg, "pl:99999999")["answer"]["text"] == STALE
+    # ids that name nothing, past 64 bits, not ASCII digits; a forged page of the regions
+    for data in ("pl:99999999", "pl:100000000000000000000", "pl:²", "pl:-1",
+                 "pl!page:0:99999999999999999999", "pl!page:0:²"):
+        chat._inject(lambda d=data: tg.press_button(chat.user, regions["message"], d))
+        assert _wait_answer(tg, data)["answer"]["text"] == STALE, data
     assert chat_user(app, chat.id).profile.home_place_id is None
+    # the real buttons still work
+    region = next(d for _, d in chat.buttons(regions) if d.startswith("pl:"))
+    districts = chat.press_data(region, message=regions, n=1)[-1]
+    assert any(d.startswith("pl:") for _, d in chat.buttons(districts))
+
+
+def test_forged_more_news_buttons(bot, tg, registered_chat):
+    chat = registered_chat(locale="en")
+    shown = chat.command("news")[-1]
+    for data in ("nw:²", "nw:100000000000000000000", "nw:-5"):
+        chat._inject(lambda d=data: tg.press_button(chat.user, shown["message"], d))
+        assert _wait_answer(tg, data)["answer"]["text"] == STALE, data
 
 
 def test_errors_are_logged_and_answered_in_the_users_language(bot, tg, registered_chat, caplog):
