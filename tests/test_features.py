@@ -77,7 +77,8 @@ def test_a_feature_in_the_list_gets_its_page_command_template_and_job(
         assert render_message("throwaway", {"n": 3}, "ru") == "<b>throwaway</b> 3 in ru"
 
     jobs = housekeeping.jobs(app)
-    assert [job.name for job in jobs] == ["news.publish_due", "throwaway.tidy"]
+    assert [job.name for job in jobs] == [
+        "accounts.forget_old_ended_sessions", "news.publish_due", "throwaway.tidy"]
     from diaspora import throwaway  # type: ignore[attr-defined]
 
     jobs[-1]()

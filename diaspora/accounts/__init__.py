@@ -9,10 +9,13 @@ def init_app(app: Flask) -> None:
     from diaspora.accounts import models  # noqa: F401  (its tables, known to Alembic)
     from diaspora.accounts.cli import register_commands
     from diaspora.accounts.demo import seed_demo_accounts
+    from diaspora.accounts.sessions import forget_old_ended_sessions
     from diaspora.accounts.views import admin_bp, bp
     from diaspora.cli import register_demo_data
+    from diaspora.delivery.housekeeping import register_job
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     register_commands(app)
     register_demo_data(app, "accounts", seed_demo_accounts)
+    register_job(app, "accounts.forget_old_ended_sessions", forget_old_ended_sessions)

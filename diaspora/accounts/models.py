@@ -192,3 +192,18 @@ class BotState(db.Model):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     data: Mapped[dict | list | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class EndedSession(db.Model):
+    """A browser session someone logged out of. The session lives in a signed cookie that
+    a copy can outlive, so the server remembers the session's id until the cookie would
+    have expired anyway (`sessions.forget_old_ended_sessions`)."""
+
+    __tablename__ = "ended_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+

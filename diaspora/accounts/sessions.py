@@ -1,27 +1,35 @@
 """Web login sessions: what a session cookie or a remember-me cookie must carry to count.
 
 Flask keeps the session in a signed cookie, so the server cannot delete a copy someone
-saved. Instead every cookie names the user's session version (`User.get_id()` is
-"<id>:<version>") and a cookie counts only while that version is the current one. Raising
-the version (`service.end_all_sessions`) ends every session and remember-me cookie of the
-user at once: on logout, "log out everywhere", a new password, a new role, erasure.
+saved. Two things make copies stop working:
+
+* every cookie names the user's session version (`User.get_id()` is "<id>:<version>") and
+  counts only while that version is the current one. Raising the version
+  (`service.end_all_sessions`) ends every session and remember-me cookie of the user at
+  once: "log out everywhere", a new password, a new role, erasure;
+* every session carries a random id; logging out records it as ended (`EndedSession`), so
+  a copy of that browser's cookie is refused while the member's other browsers stay in.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import timedelta
 
-from flask import session
+from flask import current_app, session
 from flask_login import login_user, logout_user
 from werkzeug.local import LocalProxy
 
 from diaspora.accounts import service
-from diaspora.accounts.models import User
+from diaspora.accounts.models import EndedSession, User
 from diaspora.extensions import db
 from diaspora.i18n import SESSION_LANG_KEY
+from diaspora.models import utcnow
 
 _SESSION_KEY = re.compile(r"(\d{1,12}):(\d{1,12})")
 _MAX_ID = 2**31 - 1  # beyond an INTEGER column: no such user (and no database error)
+SESSION_ID_KEY = "sid"
 
 
 def load_user(session_key: str) -> User | None:
@@ -37,6 +45,13 @@ def load_user(session_key: str) -> User | None:
         return None
     if (user.session_version or 0) != version:
         return None
+    session_id = session.get(SESSION_ID_KEY)
+    if session_id is None:
+        # Restored from a remember-me cookie (or a session older than session ids): this
+        # browser gets an id of its own, so its logout can end it.
+        session[SESSION_ID_KEY] = _new_session_id()
+    elif db.session.get(EndedSession, str(session_id)[:64]) is not None:
+        return None  # a copy of a cookie whose browser logged out
     return user
 
 
@@ -49,12 +64,21 @@ def start(user: User, *, remember: bool = False) -> None:
         user = user._get_current_object()
     _clear_keeping_language()
     login_user(user, remember=remember)
+    session[SESSION_ID_KEY] = _new_session_id()
 
 
-def end(user: User | None) -> None:
-    """Log out: this cookie, any copy of it and every remember-me cookie stop working."""
+def end(user: User | None, *, everywhere: bool = False) -> None:
+    """Log out: this browser's session and any copy of its cookie stop working (its
+    remember-me cookie is deleted); `everywhere`, every session and remember-me cookie of
+    the account too."""
     if user is not None and getattr(user, "is_authenticated", False):
-        service.end_all_sessions(user)
+        if isinstance(user, LocalProxy):
+            user = user._get_current_object()
+        if everywhere:
+            service.end_all_sessions(user)
+        session_id = session.get(SESSION_ID_KEY)
+        if session_id and db.session.get(EndedSession, str(session_id)[:64]) is None:
+            db.session.add(EndedSession(session_id=str(session_id)[:64], user_id=user.id))
         db.session.commit()
     logout_user()
     _clear_keeping_language()
@@ -69,3 +93,19 @@ def _clear_keeping_language() -> None:
     session.clear()
     if language:
         session[SESSION_LANG_KEY] = language
+
+
+def _new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def forget_old_ended_sessions() -> int:
+    """Housekeeping: an ended session's id is needed only while a copy of its cookie could
+    still be valid (Flask refuses a session cookie older than PERMANENT_SESSION_LIFETIME)."""
+    lifetime = current_app.permanent_session_lifetime + timedelta(days=1)
+    deleted = db.session.execute(
+        EndedSession.__table__.delete().where(EndedSession.ended_at < utcnow() - lifetime)
+    ).rowcount
+    db.session.commit()
+    return deleted
+

@@ -121,7 +121,7 @@ def logout() -> ResponseReturnValue:
 @login_required
 def logout_everywhere() -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
-        sessions.end(current_user)
+        sessions.end(current_user, everywhere=True)
         flash(_("You have logged out on every device and browser."), "info")
         return redirect(url_for("accounts.login"))
     return redirect(url_for("accounts.account"))

@@ -1,5 +1,6 @@
-"""Sessions end when they should: a saved cookie or a remember-me cookie stops working after
-logout, "log out everywhere", a new password, a new role, erasure."""
+"""Sessions end when they should: a saved cookie stops working after its browser logs out
+(the member's other browsers stay in); every cookie, remember-me included, after "log out
+everywhere", a new password, a new role, erasure."""
 
 from __future__ import annotations
 
@@ -39,6 +40,47 @@ def test_a_saved_session_cookie_stops_working_after_logout(app, client, make_use
     assert _browser_with(app, session=saved).get("/account").status_code == 200
     client.post("/logout")
     assert _browser_with(app, session=saved).get("/account").status_code == 302
+
+
+def test_logging_out_ends_this_browser_not_the_others(app, client, make_user):
+    make_user(email="aida@example.org")
+    phone = app.test_client()
+    _log_in(phone, "aida@example.org")
+    _log_in(client, "aida@example.org")
+    saved = _cookie(client, "session")
+    client.post("/logout")
+    assert client.get("/account").status_code == 302
+    assert _browser_with(app, session=saved).get("/account").status_code == 302
+    assert phone.get("/account").status_code == 200  # the phone was not logged out
+
+
+def test_a_browser_back_from_its_remember_me_cookie_logs_out_on_its_own(app, client,
+                                                                         make_user):
+    make_user(email="aida@example.org")
+    laptop = _remembered(app, client, "aida@example.org")
+    assert laptop.get("/account").status_code == 200
+    saved = _cookie(laptop, "session")
+    laptop.post("/logout")
+    assert _browser_with(app, session=saved).get("/account").status_code == 302
+    assert client.get("/account").status_code == 200
+
+
+def test_ended_sessions_are_forgotten_once_no_cookie_can_be_valid(app, client, make_user):
+    from datetime import timedelta
+
+    from diaspora.accounts.models import EndedSession
+    from diaspora.accounts.sessions import forget_old_ended_sessions
+    from diaspora.models import utcnow
+
+    user = make_user(email="aida@example.org")
+    _log_in(client, "aida@example.org")
+    client.post("/logout")
+    with app.app_context():
+        db.session.add(EndedSession(session_id="old", user_id=user.id,
+                                    ended_at=utcnow() - timedelta(days=40)))
+        db.session.commit()
+        assert forget_old_ended_sessions() == 1
+        assert db.session.scalar(db.select(db.func.count(EndedSession.session_id))) == 1
 
 
 def _remembered(app, client, email: str) -> FlaskClient:
