@@ -53,3 +53,31 @@ def test_decline_privacy_stores_nothing(app, bot, new_chat):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
         db.session.remove()
+
+
+def test_erasing_on_the_web_while_the_bot_runs(app, bot, new_chat):
+    """The member erases their data on the website in the middle of the bot's questions: the
+    next answer is not saved to anyone, the chat is told to start again, and /start treats it
+    as a newcomer."""
+    from diaspora.accounts import service
+
+    chat = new_chat(language_code="en")
+    chat.command("start")
+    chat.press("English", n=2)
+    chat.press_data("consent:yes", n=2)
+    chat.press_data("ct:TR", n=2)  # the bot now waits for the city
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.telegram_chat_id == chat.id))
+        user_id = user.id
+        service.delete_personal_data(user, user)
+        db.session.commit()
+        db.session.remove()
+    replies = chat.send("Istanbul")
+    assert "Send /start" in replies[-1]["plain_text"]
+    with app.app_context():
+        assert db.session.get(Profile, user_id) is None
+        assert db.session.scalar(sa.select(sa.func.count(User.id))
+                                 .where(User.telegram_chat_id == chat.id)) == 0
+        db.session.remove()
+    replies = chat.command("start")
+    assert [b[0] for b in chat.buttons(replies[0])] == ["Кыргызча", "Русский", "English"]
