@@ -3,7 +3,7 @@ member's saved language on their profile, changed only through the profile form.
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, session
+from flask import Flask, Response, g, request, session
 
 from diaspora.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, SESSION_LANG_KEY, requested_locale
 
@@ -28,7 +28,10 @@ def remember_language(app: Flask) -> None:
             response.set_cookie(
                 LANG_COOKIE, chosen, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax", httponly=True
             )
-        response.headers.setdefault("Content-Language", _current_language())
+        if request.endpoint != "static":
+            # The page's language; a stylesheet has none, and choosing one would load the
+            # member (two queries) for every static file.
+            response.headers.setdefault("Content-Language", _current_language())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -11,8 +11,7 @@ import re
 from itertools import chain
 from typing import Any
 
-from flask import Flask, Request, Response, abort, current_app, request
-from flask_login import current_user
+from flask import Flask, Request, Response, abort, current_app, request, session
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
@@ -107,8 +106,10 @@ def _refuse_unusable_input() -> None:
 
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    if "Cache-Control" not in response.headers and current_user.is_authenticated:
+    if "Cache-Control" not in response.headers and "_user_id" in session:
         # A signed-in person's page is theirs: no shared cache, no copy on a shared computer.
+        # Asked of the session, not `current_user`: loading the user (two queries) for every
+        # stylesheet and image would put the database on the static files' path.
         response.headers["Cache-Control"] = "private, no-store"
     if current_app.config.get("ENV_NAME") == "production":
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)

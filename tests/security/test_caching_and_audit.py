@@ -52,3 +52,22 @@ def test_audit_rows_name_the_object_behind_a_proxy(users):
     assert (rows["test.user"].object_type, rows["test.user"].object_id) == ("user", moderator.id)
     assert rows["test.user"].actor_id == moderator.id
     assert (rows["test.post"].object_type, rows["test.post"].object_id) == ("newspost", post.id)
+
+
+def test_a_signed_in_visitors_stylesheet_asks_nothing_of_the_database(app, client, users):
+    """Every page pulls its stylesheets; deciding their caching must not load the user."""
+    login(client, users["member"])
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", remember)
+    try:
+        response = client.get("/static/css/mekendesh.css")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", remember)
+    assert response.status_code == 200
+    assert statements == []
