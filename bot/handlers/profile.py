@@ -58,7 +58,7 @@ async def show_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     locale = lang(update, context)
     view = await db(context, _profile_view, update.effective_chat.id, locale)
     if view is None:
-        await say(update, context, _l("You are not registered yet. Send /start to begin."))
+        await say(update, context, tg.NOT_REGISTERED)
         return
     heading = h(context, locale, _l("My profile"))
     lines = [f"<b>{heading}</b>", ""]

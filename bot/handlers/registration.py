@@ -33,7 +33,6 @@ from diaspora.places.countries import COMMON_DESTINATIONS, country_name, match_c
 
 Ctx = ContextTypes.DEFAULT_TYPE
 MAX_TYPED = 100
-NOT_REGISTERED = _l("You are not registered yet. Send /start to begin.")
 # Flat user_data keys the registration kept before it had its own key; dropped when met.
 LEGACY_KEYS = ("mode", "step", "home_parent", "sectors")
 
@@ -274,7 +273,7 @@ async def edit_entry(update: Update, context: Ctx) -> object:
     allowed = await db(context, may_edit, update.effective_chat.id)
     if allowed is None:
         await update.callback_query.answer()
-        await say(update, context, NOT_REGISTERED)
+        await say(update, context, tg.NOT_REGISTERED)
         return END
     if not allowed:
         await update.callback_query.answer()

@@ -59,10 +59,13 @@ def registered_chat_user(chat_id: int) -> User | None:
     return user
 
 
+NOT_REGISTERED = _l("You are not registered yet. Send /start to begin.")
+
+
 def require_chat_user(chat_id: int) -> User:
     user = registered_chat_user(chat_id)
     if user is None:
-        raise NotFound(_l("You are not registered yet. Send /start to begin."))
+        raise NotFound(NOT_REGISTERED)
     return user
 
 
