@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from telegram import Update
 from telegram.ext import Application, ContextTypes
@@ -12,60 +10,38 @@ from telegram.ext import Application, ContextTypes
 from bot.callbacks import register_prefix, whole_number
 from bot.handlers import menu
 from bot.handlers.common import button, keyboard, say, send, stale
-from bot.runtime import db, esc, h, lang, t
+from bot.runtime import db, lang, t
 from diaspora.accounts import telegram as tg
-from diaspora.delivery.messages import shorten
-from diaspora.i18n import localized
 from diaspora.news import service as news
-from diaspora.news.rendering import summary
+from diaspora.news.messages import render_news
 
 PAGE = news.BOT_PAGE
 MAX_OFFSET = 500  # "More" stops somewhere: older news is on the website
 MORE = register_prefix("nw", owner="news")
 
 
-@dataclass(frozen=True)
-class Item:
-    title: str
-    summary: str
-    url: str
-    exact: bool
-
-
-def _latest(chat_id: int, offset: int, locale: str) -> tuple[list[Item], bool]:
+def _latest(chat_id: int, offset: int, locale: str) -> tuple[list[str], bool]:
+    """The member's posts, each rendered as the push announced it (one template)."""
     user = tg.find_chat_user(chat_id)
     posts, more = news.relevant_posts(user, offset, PAGE)
-    site = current_app.config["SITE_URL"]
-    items = []
-    for post in posts:
-        title = localized(post.title, locale)
-        body = localized(post.body, locale)
-        items.append(Item(shorten(title.text, 200), summary(body.text, 280),
-                          f"{site}/news/{post.id}?lang={locale}", title.exact))
-    return items, more and offset + PAGE < MAX_OFFSET
+    with force_locale(locale):
+        texts = [render_news(news.broadcast_params(post), locale) for post in posts]
+    return texts, more and offset + PAGE < MAX_OFFSET
 
 
 async def show_news(update: Update, context: ContextTypes.DEFAULT_TYPE, offset: int = 0) -> None:
     locale = lang(update, context)
-    items, more = await db(context, _latest, update.effective_chat.id, offset, locale)
-    if not items:
+    texts, more = await db(context, _latest, update.effective_chat.id, offset, locale)
+    if not texts:
         await say(update, context, _l("There is no news for you yet.") if offset == 0
                   else _l("That was all the news."))
         return
-    read = h(context, locale, _l("Read the full post"))
-    other_language = h(context, locale, _l("(not available in your language)"))
-    for index, item in enumerate(items):
-        parts = [f"<b>{esc(item.title)}</b>"]
-        if not item.exact:
-            parts[0] += f" <i>{other_language}</i>"
-        if item.summary:
-            parts.append(esc(item.summary))
-        parts.append(f'<a href="{esc(item.url)}">{read}</a>')
+    for index, text in enumerate(texts):
         markup = None
-        if more and index == len(items) - 1:
+        if more and index == len(texts) - 1:
             markup = keyboard([button(t(context, locale, _l("More news")),
                                       MORE.data(offset + PAGE))])
-        await send(update, context, "\n\n".join(parts), markup)
+        await send(update, context, text, markup)
 
 
 async def news_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

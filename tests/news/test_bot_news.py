@@ -45,3 +45,21 @@ def test_news_menu_shows_relevant_posts_with_more(app, bot, registered_chat):  #
     rest = chat.press_data("nw:5", n=2, message=more)
     assert [m["plain_text"].split("\n")[0] for m in rest] == ["Новость 1", "Новость 0"]
     assert not chat.buttons(rest[-1])
+
+
+def test_push_and_news_list_show_one_message_escaped_and_marked(app):
+    """The push and the bot's News render one template: '&' and '<' arrive as text, and a
+    title in another language says so in the reader's language."""
+    from diaspora.news.messages import render_news
+
+    params = {"title": {"en": "Roads & <bridges>"}, "summary": {"en": "A & B <i>"},
+              "url": "/news/7"}
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        with force_locale("ru"):
+            text = render_news(params, "ru")
+    assert text.startswith("<b>Roads &amp; &lt;bridges&gt;</b> <i>(")
+    assert "(нет на вашем языке)" in text  # the note, in Russian
+    assert "A &amp; B &lt;i&gt;" in text
+    assert 'href="http://mekendesh.test/news/7?lang=ru"' in text
