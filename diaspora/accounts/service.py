@@ -444,11 +444,36 @@ def create_admin(email: str, password: str) -> User:
 
 # -- erasing personal data -------------------------------------------------------------------
 
+_PERSONAL_DATA_KEY = "mekendesh.personal_data"
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """What a feature keeps about a member beyond rows that name them (which the download
+    finds by itself): how to show it in the download and how to erase it."""
+
+    name: str
+    export: Any  # (User) -> JSON-able
+    erase: Any  # (User) -> None, in the caller's transaction
+
+
+def register_personal_data(app: Any, name: str, export: Any, erase: Any) -> None:
+    """Called by a feature's `init_app`, so accounts imports no feature."""
+    sections: dict[str, PersonalData] = app.extensions.setdefault(_PERSONAL_DATA_KEY, {})
+    sections[name] = PersonalData(name, export, erase)
+
+
+def _personal_data_sections() -> list[PersonalData]:
+    return list(current_app.extensions.get(_PERSONAL_DATA_KEY, {}).values())
+
+
 
 def anonymise_user(user: User) -> None:
     """Strip every personal detail from an account; the row stays as a nameless author."""
     from diaspora.accounts.models import TelegramToken
 
+    for section in _personal_data_sections():
+        section.erase(user)
     if user.profile is not None:
         db.session.delete(user.profile)
         user.profile = None
@@ -551,6 +576,7 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             for link in user.authority_places
         ],
         "bot_state": _bot_state_export(user),
+        **{section.name: section.export(user) for section in _personal_data_sections()},
         "audit_log_about_you": _audit_about(user, records),
         # Every other row that names the member (posts they wrote, messages sent to them,
         # ...): found through the foreign keys, so a new feature's rows are never forgotten.

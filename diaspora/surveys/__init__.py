@@ -1,0 +1,25 @@
+"""Surveys: built by staff, answered on the web and in Telegram, results people can read."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from diaspora.accounts.service import register_personal_data
+    from diaspora.delivery.housekeeping import register_job
+    from diaspora.delivery.messages import register_template
+    from diaspora.surveys import (
+        models,  # noqa: F401  (its tables, known to Alembic)
+        permissions,  # noqa: F401  (its rules of can())
+    )
+    from diaspora.surveys.messages import TEMPLATE, render_invitation
+    from diaspora.surveys.service import (
+        erase_member_answers,
+        export_member_answers,
+        invite_to_started_surveys,
+    )
+
+    register_template(app, TEMPLATE, render_invitation)
+    register_job(app, "surveys.invite", invite_to_started_surveys)
+    register_personal_data(app, "survey_answers", export_member_answers, erase_member_answers)
