@@ -4,8 +4,8 @@ the edit rules after opening, anonymity and erasure."""
 from __future__ import annotations
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from diaspora.accounts import service as accounts
 from diaspora.errors import InvalidTransition, PermissionDenied
@@ -15,6 +15,13 @@ from diaspora.surveys import service
 from diaspora.surveys.models import SurveyAnswer, SurveyResponse
 from diaspora.surveys.service import AlreadyAnswered, AnswersInvalid, OptionSpec
 from tests.surveys.conftest import answers_for, options, texts
+
+
+@pytest.fixture(autouse=True)
+def _english(ctx: None):
+    """Refusals are matched by their English text."""
+    with force_locale("en"):
+        yield
 
 
 def test_a_member_answers_every_kind_once(make_survey, make_user, here) -> None:
