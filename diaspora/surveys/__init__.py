@@ -19,7 +19,9 @@ def init_app(app: Flask) -> None:
         export_member_answers,
         invite_to_started_surveys,
     )
+    from diaspora.surveys.views import bp
 
+    app.register_blueprint(bp)
     register_template(app, TEMPLATE, render_invitation)
     register_job(app, "surveys.invite", invite_to_started_surveys)
     register_personal_data(app, "survey_answers", export_member_answers, erase_member_answers)
