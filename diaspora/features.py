@@ -9,5 +9,5 @@ items and commands. Adding a feature touches its own package and this list.
 from __future__ import annotations
 
 FEATURES: tuple[str, ...] = (
-    "main", "places", "accounts", "moderation", "delivery", "news", "surveys",
+    "main", "places", "accounts", "moderation", "delivery", "news", "surveys", "projects",
 )

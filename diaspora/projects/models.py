@@ -1,0 +1,185 @@
+"""Community investment projects: a proposal for a place, its lifecycle as recorded events,
+photos, budget lines, and the members who support it.
+
+A project is written in one language (`language`), the one its author wrote in; pages mark it
+when it is not the reader's. Its status changes only through the transition table in
+service.py, and each change is a `ProjectEvent` row: who, when, what, the note, and the
+language of the note — the timeline on the project page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy import false as sa_false
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from diaspora.extensions import db
+from diaspora.models import UTCDateTime, utcnow
+
+# States (the lifecycle; service.TRANSITIONS says which action leads where, and who may).
+DRAFT = "draft"
+SUBMITTED = "submitted"
+RETURNED = "returned"
+REJECTED = "rejected"
+PUBLISHED = "published"
+UNDER_REVIEW = "under_review"
+ACCEPTED = "accepted"
+DECLINED = "declined"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+WITHDRAWN = "withdrawn"
+ARCHIVED = "archived"
+STATES = (DRAFT, SUBMITTED, RETURNED, REJECTED, PUBLISHED, UNDER_REVIEW, ACCEPTED, DECLINED,
+          IN_PROGRESS, COMPLETED, WITHDRAWN, ARCHIVED)
+# States everyone can see: the project passed moderation.
+PUBLIC_STATES = (PUBLISHED, UNDER_REVIEW, ACCEPTED, DECLINED, IN_PROGRESS, COMPLETED)
+
+MEMBER, AUTHORITY = "member", "authority"  # who proposed it
+
+# What the diaspora could contribute.
+CONTRIBUTIONS = ("money", "skills", "volunteering", "equipment", "mentoring", "connections")
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+    __table_args__ = (
+        Index("ix_projects_status_published", "status", "published_at"),
+        Index("ix_projects_place_status", "place_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    # Denormalised from the place, so lists filter by region or district on one table.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
+    proposer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    origin: Mapped[str] = mapped_column(String(20), default=MEMBER)
+    language: Mapped[str] = mapped_column(String(8), default="ky")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown source
+    description_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, cleaned
+    # Title and summary case-folded in Python (SQLite's LIKE folds ASCII only): what text
+    # search matches, the same on both databases.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    sector: Mapped[str | None] = mapped_column(String(30), index=True)
+    budget_som: Mapped[int | None] = mapped_column(BigInteger)
+    contributions: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    # What a moderator asked to change, shown to the proposer while RETURNED.
+    status_note: Mapped[str | None] = mapped_column(Text)
+    supporters: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The authority's first answer (under review, accepted or declined): answer statistics.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Seconds from publication to that answer, so a place's median is one ordered query.
+    answer_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by housekeeping when a published proposal waited 30 days for an answer.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    place = relationship("Place", foreign_keys=[place_id], lazy="joined")
+    proposer = relationship("User", foreign_keys=[proposer_id], lazy="joined")
+    budget_items: Mapped[list[ProjectBudgetItem]] = relationship(
+        cascade="all, delete-orphan", order_by="ProjectBudgetItem.position", lazy="selectin"
+    )
+    photos: Mapped[list[ProjectPhoto]] = relationship(
+        cascade="all, delete-orphan", order_by="ProjectPhoto.position", lazy="selectin"
+    )
+    events: Mapped[list[ProjectEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="ProjectEvent.id", lazy="select"
+    )
+
+    @property
+    def budget_total(self) -> int | None:
+        """The sum of the breakdown when there is one, else the estimate."""
+        if self.budget_items:
+            return sum(item.amount_som for item in self.budget_items)
+        return self.budget_som
+
+
+class ProjectBudgetItem(db.Model):
+    __tablename__ = "project_budget_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    amount_som: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProjectPhoto(db.Model):
+    """A resized photo (type sniffed, EXIF and GPS stripped), kept in the database so every
+    web host can serve it."""
+
+    __tablename__ = "project_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectEvent(db.Model):
+    """One step of a project's timeline: a status change (or a note) by someone."""
+
+    __tablename__ = "project_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User", lazy="joined")
+
+
+class ProjectSupport(db.Model):
+    """A member supports a project once (the primary key), with what they might give."""
+
+    __tablename__ = "project_supports"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # An intention, not a promise: a range of som (service.MONEY_RANGES), and what else.
+    money_range: Mapped[str | None] = mapped_column(String(20))
+    skills: Mapped[str | None] = mapped_column(String(200))
+    volunteering: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    equipment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,536 @@
+"""Project operations shared by the web site, the bot and the sender's housekeeping.
+
+Writing: `save_project` (a draft, created or changed by its proposer), photos through the
+news image pipeline. The lifecycle: `transition(actor, project, action, note)` looks the
+action up in lifecycle.TRANSITIONS, asks `can()` whether this actor plays a part allowed to
+take it, and records the step as a ProjectEvent (the timeline). Supporting: `support` /
+`withdraw_support`, once per member by the primary key. Reading: `list_public`,
+`authority_queue`, `place_answer_stats`. Housekeeping: `flag_unanswered`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from diaspora.accounts.choices import INTEREST_SECTORS
+from diaspora.accounts.models import User
+from diaspora.accounts.permissions import can, require, verified_place_ids
+from diaspora.delivery import service as delivery
+from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from diaspora.extensions import db
+from diaspora.i18n import SUPPORTED_LOCALES
+from diaspora.models import utcnow
+from diaspora.moderation import audit
+from diaspora.news.rendering import process_image, render_markdown
+from diaspora.places.models import LEVEL_DISTRICT, LEVEL_REGION, Place
+from diaspora.projects import lifecycle
+from diaspora.projects.messages import STATUS_TEMPLATE
+from diaspora.projects.models import (
+    AUTHORITY,
+    CONTRIBUTIONS,
+    DRAFT,
+    MEMBER,
+    PUBLIC_STATES,
+    PUBLISHED,
+    RETURNED,
+    SUBMITTED,
+    UNDER_REVIEW,
+    Project,
+    ProjectBudgetItem,
+    ProjectEvent,
+    ProjectPhoto,
+    ProjectSupport,
+)
+
+TITLE_MAX = 200
+SUMMARY_MAX = 500
+DESCRIPTION_MAX = 20_000
+NOTE_MAX = 4000
+MAX_PHOTOS = 5
+MAX_BUDGET_ITEMS = 30
+# A budget in som: generous for a village's project, far inside 64 bits.
+BUDGET_MAX = 10**12
+UNANSWERED_AFTER = timedelta(days=30)
+PER_PAGE = 20
+MONEY_RANGES = {
+    "under_10k": _l("under 10,000 som"),
+    "10k_50k": _l("10,000–50,000 som"),
+    "50k_200k": _l("50,000–200,000 som"),
+    "over_200k": _l("over 200,000 som"),
+}
+SORTS = ("newest", "supported", "waiting")
+
+
+def get_project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound(_l("This project does not exist."))
+    return project
+
+
+def get_visible_project(user: Any, project_id: int) -> Project:
+    """A project `user` may see; one they may not is "not found", so its existence leaks
+    nothing."""
+    project = get_project(project_id)
+    if not can(user, "projects.view", project):
+        raise NotFound(_l("This project does not exist."))
+    return project
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectDraft:
+    """What a proposer writes (the web form and the bot's conversation fill the same)."""
+
+    place_id: int | None
+    title: str
+    summary: str
+    description: str = ""
+    sector: str | None = None
+    budget_som: int | str | None = None
+    budget_items: Sequence[tuple[str, int | str]] = ()
+    contributions: Iterable[str] = ()
+    language: str = "ky"
+    as_authority: bool = False
+    photos: Sequence[bytes] = ()
+    remove_photo_ids: Iterable[int] = ()
+
+
+def _text(value: str | None, limit: int, field_: str, *, required: bool = False) -> str:
+    text = (value or "").replace("\r\n", "\n").strip()
+    if "\x00" in text:
+        raise ValidationError(_l("This text contains characters that are not allowed."),
+                              field=field_)
+    if len(text) > limit:
+        raise ValidationError(_l("Please keep it under %(n)s characters.", n=limit),
+                              field=field_)
+    if required and not text:
+        raise ValidationError(_l("Please fill this in."), field=field_)
+    return text
+
+
+def clean_som(value: int | str | None, field_: str = "budget_som") -> int | None:
+    """An amount of som: digits (spaces and separators allowed), 0 ≤ amount ≤ BUDGET_MAX."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    for separator in (" ", "\u00a0", "\u202f", ",", "'", "_"):
+        text = text.replace(separator, "")
+    if text.lower().endswith(("сом", "som")):
+        text = text[:-3].strip()
+    if not text.isascii() or not text.isdigit():
+        raise ValidationError(_l("Write the amount in som, in digits."), field=field_)
+    if len(text) > 13 or int(text) > BUDGET_MAX:
+        raise ValidationError(_l("This amount is too large."), field=field_)
+    return int(text)
+
+
+def _place_for(actor: User, place_id: int | None, as_authority: bool) -> Place:
+    place = db.session.get(Place, int(place_id)) if place_id else None
+    if place is None:
+        raise ValidationError(_l("Choose the place the project is for."), field="place_id")
+    if as_authority and not can(actor, "projects.post_as_authority", place):
+        raise ValidationError(_l("You can only post projects for the places you represent."),
+                              field="place_id")
+    return place
+
+
+def save_project(actor: User, draft: ProjectDraft, project: Project | None = None) -> Project:
+    """Create a draft (project=None) or change one the proposer may edit."""
+    if project is None:
+        require(actor, "projects.propose")
+    else:
+        require(actor, "projects.edit", project)
+    as_authority = draft.as_authority if project is None else project.origin == AUTHORITY
+    place = _place_for(actor, draft.place_id, as_authority)
+    title = _text(draft.title, TITLE_MAX, "title", required=True)
+    summary_ = _text(draft.summary, SUMMARY_MAX, "summary", required=True)
+    description = _text(draft.description, DESCRIPTION_MAX, "description")
+    if draft.sector and draft.sector not in INTEREST_SECTORS:
+        raise ValidationError(_l("Choose a sector from the list."), field="sector")
+    contributions = list(dict.fromkeys(c for c in draft.contributions if c))
+    if any(c not in CONTRIBUTIONS for c in contributions):
+        raise ValidationError(_l("Choose among the contributions listed."),
+                              field="contributions")
+    budget = clean_som(draft.budget_som)
+    items: list[ProjectBudgetItem] = []
+    for index, (label, amount) in enumerate(draft.budget_items):
+        label = _text(label, 200, f"budget_item_{index}")
+        cleaned = clean_som(amount, f"budget_amount_{index}")
+        if not label and cleaned is None:
+            continue
+        if not label or cleaned is None:
+            raise ValidationError(_l("Give each budget line a name and an amount."),
+                                  field=f"budget_item_{index}")
+        items.append(ProjectBudgetItem(position=len(items), label=label, amount_som=cleaned))
+    if len(items) > MAX_BUDGET_ITEMS:
+        raise ValidationError(_l("At most %(n)s budget lines.", n=MAX_BUDGET_ITEMS),
+                              field="budget_items")
+    if items and sum(i.amount_som for i in items) > BUDGET_MAX:
+        raise ValidationError(_l("This amount is too large."), field="budget_items")
+    language = draft.language if draft.language in SUPPORTED_LOCALES else "ky"
+
+    if project is None:
+        project = Project(proposer_id=actor.id, status=DRAFT,
+                          origin=AUTHORITY if as_authority else MEMBER)
+        db.session.add(project)
+    removing = {int(i) for i in draft.remove_photo_ids}
+    kept = [photo for photo in project.photos if photo.id not in removing]
+    if len(kept) + len(draft.photos) > MAX_PHOTOS:
+        raise ValidationError(_l("At most %(n)s photos.", n=MAX_PHOTOS), field="photos")
+    new_photos = []
+    for data in draft.photos:
+        processed = process_image(data)
+        new_photos.append(ProjectPhoto(content_type=processed.content_type,
+                                       width=processed.width, height=processed.height,
+                                       size=len(processed.data), data=processed.data))
+    project.photos = kept + new_photos
+    for position, photo in enumerate(project.photos):
+        photo.position = position
+    project.place_id = place.id
+    project.region_id = place.id if place.level == LEVEL_REGION else place.region_id
+    project.district_id = place.id if place.level == LEVEL_DISTRICT else place.district_id
+    project.title, project.summary = title, summary_
+    project.description = description
+    project.search_text = f"{title}\n{summary_}".casefold()
+    project.description_html = str(render_markdown(description))
+    project.sector = draft.sector or None
+    project.budget_som = budget
+    project.budget_items = items
+    project.contributions = contributions
+    project.language = language
+    db.session.flush()
+    if project.status == DRAFT and not project.events:
+        _record(actor, project, "create", None, DRAFT, None, language)
+    db.session.commit()
+    return project
+
+
+# -- the lifecycle -----------------------------------------------------------------------------
+
+
+def available_actions(user: Any, project: Project) -> list[lifecycle.Transition]:
+    """The actions `user` may take on `project` now (the buttons a page shows)."""
+    return [
+        t for t in lifecycle.TRANSITIONS
+        if project.status in t.sources and can(user, "projects.transition", (project, t.action))
+    ]
+
+
+def _record(actor: Any, project: Project, action: str, before: str | None, after: str | None,
+            note: str | None, language: str | None) -> ProjectEvent:
+    event = ProjectEvent(project_id=project.id, actor_id=getattr(actor, "id", None),
+                         action=action, from_status=before, to_status=after, note=note or None,
+                         language=language, created_at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def transition(actor: User, project: Project, action: str, *, note: str = "",
+               language: str | None = None) -> Project:
+    """Take `action` on `project`: refused, saying why, unless the table allows it from the
+    current state and the actor plays a part that may take it."""
+    step = lifecycle.BY_ACTION.get(action)
+    if step is None:
+        raise InvalidTransition(_l("Unknown action."))
+    if project.status not in step.sources:
+        raise InvalidTransition(
+            _l("This can't be done now: the project is “%(state)s”.",
+               state=lifecycle.STATE_LABELS[project.status]))
+    if not can(actor, "projects.transition", (project, action)):
+        if action in ("publish", "return", "reject") and project.proposer_id == getattr(
+                actor, "id", None):
+            raise PermissionDenied(_l("Nobody moderates their own proposal: another "
+                                      "moderator will."))
+        raise PermissionDenied(_l("You can't do this to this project."))
+    note = _text(note, NOTE_MAX, "note", required=step.note_required)
+    language = language if language in SUPPORTED_LOCALES else None
+    before, after = project.status, lifecycle.target_of(step, project)
+    now = utcnow()
+    project.status = after
+    project.status_note = note if after == RETURNED else None
+    if action == "submit":
+        project.submitted_at = now
+    if action == "publish":
+        project.published_at = now
+    if action in ("review", "accept", "decline") and project.answered_at is None:
+        project.answered_at = now
+        if project.published_at is not None:
+            project.answer_seconds = int((now - project.published_at).total_seconds())
+        project.flagged_at = None
+    _record(actor, project, action, before, after, note, language)
+    audit.record(actor, f"project.{action}", project, before={"status": before},
+                 after={"status": after, "note": note or None})
+    _notify_proposer(actor, project, after, note)
+    db.session.commit()
+    return project
+
+
+def _notify_proposer(actor: Any, project: Project, status: str, note: str) -> None:
+    """The proposer hears of every step someone else took, in their language."""
+    proposer = project.proposer
+    if proposer is None or proposer.id == getattr(actor, "id", None):
+        return
+    delivery.enqueue_notification(proposer, STATUS_TEMPLATE, {
+        "title": project.title, "status": status, "note": note,
+        "url": f"/projects/{project.id}",
+    })
+
+
+def timeline(project: Project) -> list[ProjectEvent]:
+    return list(db.session.scalars(
+        select(ProjectEvent).where(ProjectEvent.project_id == project.id)
+        .order_by(ProjectEvent.id)
+    ))
+
+
+# -- support -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Intention:
+    money_range: str | None = None
+    skills: str | None = None
+    volunteering: bool = False
+    equipment: bool = False
+    show_name: bool = False
+
+
+def support(actor: User, project: Project, intention: Intention | None = None) -> ProjectSupport:
+    """Support a project once; a second time changes the intention, never the count."""
+    require(actor, "projects.support", project)
+    intention = intention or Intention()
+    if intention.money_range and intention.money_range not in MONEY_RANGES:
+        raise ValidationError(_l("Choose one of the ranges."), field="money_range")
+    skills = _text(intention.skills, 200, "skills") or None
+    existing = db.session.get(ProjectSupport, (project.id, actor.id))
+    if existing is None:
+        existing = ProjectSupport(project_id=project.id, user_id=actor.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(existing)
+                db.session.flush()
+        except IntegrityError:
+            # Another click of the same member won the race: theirs is the one support.
+            existing = db.session.get(ProjectSupport, (project.id, actor.id))
+        else:
+            db.session.execute(update(Project).where(Project.id == project.id)
+                               .values(supporters=Project.supporters + 1))
+    existing.money_range = intention.money_range or None
+    existing.skills = skills
+    existing.volunteering = bool(intention.volunteering)
+    existing.equipment = bool(intention.equipment)
+    existing.show_name = bool(intention.show_name)
+    db.session.commit()
+    db.session.refresh(project)
+    return existing
+
+
+def withdraw_support(actor: User, project: Project) -> None:
+    row = db.session.get(ProjectSupport, (project.id, getattr(actor, "id", None)))
+    if row is None:
+        return
+    db.session.delete(row)
+    db.session.flush()
+    db.session.execute(update(Project).where(Project.id == project.id, Project.supporters > 0)
+                       .values(supporters=Project.supporters - 1))
+    db.session.commit()
+    db.session.refresh(project)
+
+
+def supports(actor: Any, project: Project) -> bool:
+    member_id = getattr(actor, "id", None)
+    return member_id is not None and db.session.get(
+        ProjectSupport, (project.id, member_id)) is not None
+
+
+@dataclass
+class SupportSummary:
+    supporters: int
+    money: dict[str, int] = field(default_factory=dict)  # range -> count
+    volunteering: int = 0
+    equipment: int = 0
+    with_skills: int = 0
+    named: list[str] = field(default_factory=list)  # display names of those shown
+
+
+def support_summary(project: Project, named_limit: int = 50) -> SupportSummary:
+    from diaspora.accounts.models import Profile
+
+    money = dict(db.session.execute(
+        select(ProjectSupport.money_range, func.count())
+        .where(ProjectSupport.project_id == project.id, ProjectSupport.money_range.is_not(None))
+        .group_by(ProjectSupport.money_range)
+    ).all())
+    volunteering, equipment, with_skills = db.session.execute(
+        select(func.count().filter(ProjectSupport.volunteering),
+               func.count().filter(ProjectSupport.equipment),
+               func.count().filter(ProjectSupport.skills.is_not(None)))
+        .where(ProjectSupport.project_id == project.id)
+    ).one()
+    named = list(db.session.scalars(
+        select(Profile.display_name)
+        .join(ProjectSupport, ProjectSupport.user_id == Profile.user_id)
+        .where(ProjectSupport.project_id == project.id, ProjectSupport.show_name,
+               Profile.display_name.is_not(None))
+        .order_by(ProjectSupport.created_at).limit(named_limit)
+    ))
+    return SupportSummary(project.supporters, money, volunteering, equipment, with_skills,
+                          named)
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectFilters:
+    region_id: int | None = None
+    district_id: int | None = None
+    place_id: int | None = None
+    sector: str | None = None
+    status: str | None = None
+    query: str = ""
+    sort: str = "newest"
+
+
+def _search_condition(text: str) -> Any:
+    """Words found in the title or summary, in any language (case-insensitive)."""
+    words = [w for w in text.split() if w][:8]
+    return and_(*(Project.search_text.like(f"%{_like(w.casefold())}%", escape="\\")
+                  for w in words))
+
+
+def _like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE) -> Any:
+    query = select(Project).where(Project.status.in_(PUBLIC_STATES))
+    if filters.status in PUBLIC_STATES:
+        query = query.where(Project.status == filters.status)
+    if filters.place_id:
+        query = query.where(Project.place_id == filters.place_id)
+    elif filters.district_id:
+        query = query.where(Project.district_id == filters.district_id)
+    elif filters.region_id:
+        query = query.where(Project.region_id == filters.region_id)
+    if filters.sector:
+        query = query.where(Project.sector == filters.sector)
+    if filters.query.strip():
+        query = query.where(_search_condition(filters.query))
+    if filters.sort == "supported":
+        query = query.order_by(Project.supporters.desc(), Project.id.desc())
+    elif filters.sort == "waiting":
+        query = query.where(Project.status == PUBLISHED).order_by(Project.published_at.asc(),
+                                                                  Project.id)
+    else:
+        query = query.order_by(Project.published_at.desc(), Project.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def own_projects(actor: User) -> list[Project]:
+    return list(db.session.scalars(
+        select(Project).where(Project.proposer_id == actor.id)
+        .order_by(Project.updated_at.desc(), Project.id.desc()).limit(100)
+    ))
+
+
+def authority_queue(actor: User, page: int = 1) -> Any:
+    """Published proposals for the actor's places (all for staff), oldest first."""
+    require(actor, "projects.answer_queue")
+    query = select(Project).where(Project.status.in_((PUBLISHED, UNDER_REVIEW)))
+    if not can(actor, "projects.answer_any_place"):
+        ids = sorted(verified_place_ids(actor))
+        query = query.where(or_(Project.place_id.in_(ids), Project.district_id.in_(ids),
+                                Project.region_id.in_(ids)))
+    query = query.order_by(Project.published_at.asc(), Project.id)
+    return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def days_waiting(project: Project, now: datetime | None = None) -> int | None:
+    """Days a published proposal has waited for its authority's first answer."""
+    if project.status != PUBLISHED or project.published_at is None:
+        return None
+    return ((now or utcnow()) - project.published_at).days
+
+
+@dataclass
+class AnswerStats:
+    proposals: int  # published proposals of members for this place (answered or not)
+    answered: int
+    median_days: float | None
+
+    @property
+    def answer_rate(self) -> float | None:
+        return self.answered / self.proposals if self.proposals else None
+
+
+def place_answer_stats(place: Place) -> AnswerStats:
+    """How the authorities of `place` (and places inside it) answer proposals: the share
+    answered and the median time to the first answer."""
+    if place.level == LEVEL_REGION:
+        inside = Project.region_id == place.id
+    elif place.level == LEVEL_DISTRICT:
+        inside = Project.district_id == place.id
+    else:
+        inside = Project.place_id == place.id
+    base = and_(inside, Project.origin == MEMBER, Project.published_at.is_not(None))
+    proposals, answered = db.session.execute(
+        select(func.count(), func.count(Project.answered_at)).where(base)
+    ).one()
+    median = None
+    if answered:
+        # The middle of the ordered answer times: one indexed query on either database.
+        middle = db.session.scalars(
+            select(Project.answer_seconds).where(base, Project.answer_seconds.is_not(None))
+            .order_by(Project.answer_seconds).offset((answered - 1) // 2)
+            .limit(2 if answered % 2 == 0 else 1)
+        ).all()
+        median = sum(middle) / len(middle) / 86400 if middle else None
+    return AnswerStats(proposals, answered, median)
+
+
+# -- housekeeping ------------------------------------------------------------------------------
+
+
+def flag_unanswered() -> int:
+    """Flag to moderators the proposals published 30 days ago and still unanswered."""
+    cutoff = utcnow() - UNANSWERED_AFTER
+    due = db.session.scalars(
+        select(Project).where(Project.status == PUBLISHED, Project.origin == MEMBER,
+                              Project.published_at <= cutoff, Project.flagged_at.is_(None))
+        .with_for_update(skip_locked=True, of=Project)
+    ).all()
+    now = utcnow()
+    for project in due:
+        project.flagged_at = now
+        audit.record(None, "project.flag_unanswered", project,
+                     after={"published_at": project.published_at.isoformat()})
+    db.session.commit()
+    return len(due)
+
+
+def flagged_projects(actor: User) -> list[Project]:
+    require(actor, "projects.answer_any_place")
+    return list(db.session.scalars(
+        select(Project).where(Project.flagged_at.is_not(None), Project.status == PUBLISHED)
+        .order_by(Project.published_at).limit(200)
+    ))
+
+
+def awaiting_moderation(actor: User) -> list[Project]:
+    require(actor, "projects.answer_any_place")
+    return list(db.session.scalars(
+        select(Project).where(Project.status == SUBMITTED).order_by(Project.submitted_at)
+        .limit(200)
+    ))
+
