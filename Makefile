@@ -13,7 +13,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 run: setup
 	@HOST=$(HOST) PORT=$(PORT) $(BIN)/flask bootstrap --announce
-	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
+	$(BIN)/flask serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest -q $(PYTEST_ARGS)

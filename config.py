@@ -151,6 +151,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SITE_URL": env.text("SITE_URL", "http://127.0.0.1:5000").rstrip("/"),
 
         "TELEGRAM_BOT_TOKEN": env.text("TELEGRAM_BOT_TOKEN", ""),
+        # The bot's @username for "Open in Telegram" links (else asked of getMe).
+        "TELEGRAM_BOT_USERNAME": env.text("TELEGRAM_BOT_USERNAME", ""),
         "TELEGRAM_API_URL": env.text("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
         "TELEGRAM_WEBHOOK_SECRET": env.text("TELEGRAM_WEBHOOK_SECRET", ""),
         "TELEGRAM_SEND_RATE": env.number("TELEGRAM_SEND_RATE", 25.0, minimum=0.1),

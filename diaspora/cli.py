@@ -106,7 +106,7 @@ def _say_how_to_start_the_bot(app: Flask) -> None:
         click.echo("Telegram bot: run `make bot` in another terminal to start it.")
     else:
         click.echo(
-            "Telegram bot: not started (no TELEGRAM_BOT_TOKEN). Set "
-            "TELEGRAM_BOT_TOKEN and run `make bot` in another terminal."
+            "Telegram bot: no TELEGRAM_BOT_TOKEN, so it runs here against a local Bot API "
+            "(set the token and run `make bot` for the real Telegram)."
         )
     click.echo(f"Serving Mekendesh on http://{_host_port()}")

@@ -10,4 +10,5 @@ from __future__ import annotations
 
 FEATURES: tuple[str, ...] = (
     "main", "places", "accounts", "moderation", "delivery", "news", "surveys", "projects",
+    "devchat",
 )

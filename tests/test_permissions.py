@@ -334,6 +334,20 @@ NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 # STAFF_DO expects staff's POST to redirect having changed something, everyone else to be
 # refused with nothing changed; `answers(default, role=...)` writes any other table.
 ROUTES: dict[str, list[Case]] = {
+    # The chat page with the local Bot API is there only when `flask serve` runs one on
+    # loopback: never in the walker's app (tests/devchat/ tests it running).
+    "devchat.chat": [Case("GET", "/dev/chat", answers(404))],
+    "devchat.messages": [Case("GET", "/dev/chat/7000001/messages", answers(404))],
+    "devchat.file": [Case("GET", "/dev/chat/file/AgACAgIAAxkBAAI000001TestFileId",
+                          answers(404))],
+    **{endpoint: [Case("POST", url, answers(404), {"text": "/start"})] for endpoint, url in (
+        ("devchat.send", "/dev/chat/7000001/send"),
+        ("devchat.press", "/dev/chat/7000001/press"),
+        ("devchat.photo", "/dev/chat/7000001/photo"),
+        ("devchat.language", "/dev/chat/7000001/language"),
+        ("devchat.add_user", "/dev/chat/users"),
+        ("devchat.restart", "/dev/chat/restart"),
+    )},
     "main.index": [Case("GET", "/", PUBLIC)],
     "main.privacy": [Case("GET", "/privacy", PUBLIC)],
     "main.healthz": [Case("GET", "/healthz", PUBLIC)],
@@ -389,6 +403,12 @@ ROUTES: dict[str, list[Case]] = {
         Case("POST", "/account/telegram/link/confirm",
              answers(REDIRECT_NOTHING_DONE, anonymous=LOGIN),
              _link_code_form("an account with a password"), "code of an account with a login"),
+    ],
+    # "Join my Telegram chat in one tap": the page (no bot on the walker's site: no code).
+    "accounts.join_telegram": [Case("GET", "/account/telegram/join", MEMBERS)],
+    "accounts.confirm_join_telegram": [
+        Case("POST", "/account/telegram/join/confirm",
+             answers(REDIRECT_NOTHING_DONE, anonymous=LOGIN), {"token": "1"}, "no chat asked"),
     ],
     "accounts.change_password": [
         Case("GET", "/account/password", MEMBERS),

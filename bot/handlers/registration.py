@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.handlers.common import call_service, say
+from bot.handlers.common import call_service, say, send
 from bot.handlers.menu import show_menu
 from bot.handlers.profile import EDIT, EDIT_BUTTONS, may_edit, show_profile
 from bot.questions import (
@@ -27,6 +27,7 @@ from bot.questions import (
 from bot.runtime import db, esc, flask_app, guess_locale, h, lang
 from diaspora.accounts import choices, service
 from diaspora.accounts import telegram as tg
+from diaspora.delivery.messages import absolute_url
 from diaspora.errors import ValidationError
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 from diaspora.places.countries import COMMON_DESTINATIONS, country_name, match_country
@@ -243,9 +244,32 @@ def _drop_legacy(context: Ctx) -> None:
         context.user_data.pop(key, None)
 
 
+async def join_from_web(update: Update, context: Ctx, secret: str) -> None:
+    """/start j<secret>: the member opened the one-time link of their web account page. The
+    chat asks to join; the member confirms on the website, which shows this chat's name."""
+    person = update.effective_user
+    claimed = await db(context, tg.claim_web_link, secret, update.effective_chat.id,
+                       name=person.full_name if person else None,
+                       username=person.username if person else None)
+    if "lang" not in context.user_data:
+        context.user_data["lang"] = guess_locale(update)
+    locale = lang(update, context)
+    if not claimed:
+        await say(update, context, tg.WEB_LINK_INVALID)
+        return
+    url = await db(context, absolute_url, f"/account/telegram/join?lang={locale}")
+    text = h(context, locale, _l("Almost done: open your account page on the website and "
+                                 "confirm that this chat joins your account."))
+    await send(update, context, f'{text}\n<a href="{esc(url)}">{esc(url)}</a>')
+
+
 async def start(update: Update, context: Ctx) -> object:
     chat_id = update.effective_chat.id
     _drop_legacy(context)
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(tg.JOIN_PREFIX) and len(payload) > len(tg.JOIN_PREFIX):
+        await join_from_web(update, context, payload[len(tg.JOIN_PREFIX):])
+        return END
     account = await db(context, _account, chat_id)
     if account is not None:
         if account["locale"] in SUPPORTED_LOCALES:

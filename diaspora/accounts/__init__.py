@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from diaspora.accounts import models  # noqa: F401  (its tables, known to Alembic)
     from diaspora.accounts.cli import register_commands
+    from diaspora.accounts.deeplink import open_in_telegram, qr_svg
     from diaspora.accounts.demo import seed_demo_accounts
     from diaspora.accounts.sessions import forget_old_ended_sessions
     from diaspora.accounts.views import admin_bp, bp
@@ -17,5 +18,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     register_commands(app)
+    app.add_template_global(open_in_telegram)
+    app.add_template_global(qr_svg)
     register_demo_data(app, "accounts", seed_demo_accounts)
     register_job(app, "accounts.forget_old_ended_sessions", forget_old_ended_sessions)

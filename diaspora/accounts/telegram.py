@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 TOKEN_TTL = timedelta(minutes=10)
 LINK = "link"
 LOGIN = "login"
+WEB_LINK = "weblink"
 # No 0/O, 1/I/L: a code read off a phone and typed on another screen.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -300,8 +302,12 @@ def redeem_link_code(web_user: User, code: str) -> User:
     web account leaves is told the link moved.
     """
     code, token = _check_link(web_user, code)
+    return _join_chat(web_user, token, LINK_CODE_INVALID)
+
+
+def _join_chat(web_user: User, token: TelegramToken, invalid: Any) -> User:
     if not _use_once(token):
-        raise ValidationError(LINK_CODE_INVALID, field="code")
+        raise ValidationError(invalid, field="code")
     chat_id = token.telegram_chat_id
     previous_chat = web_user.telegram_chat_id
     other = find_chat_user(chat_id)
@@ -322,6 +328,83 @@ def redeem_link_code(web_user: User, code: str) -> User:
     _tell_chats(web_user, previous_chat if previous_chat != chat_id else None)
     db.session.commit()
     return web_user
+
+
+# -- joining from the web: a deep link whose start parameter carries a one-time code ----------
+
+# The start parameter of t.me/<bot>?start=... : "j" and the secret (Telegram allows 64
+# characters of A-Z a-z 0-9 _ -).
+JOIN_PREFIX = "j"
+WEB_LINK_INVALID = _l("This link is not valid any more. Open the bot again from your account "
+                      "page on the website.")
+
+
+def issue_web_link(web_user: User) -> str:
+    """The secret of a deep link that a logged-in member opens in Telegram. The chat that
+    opens it asks to join; the member confirms on the website, seeing which chat asked (so a
+    link someone else caught on the screen joins nothing)."""
+    secret = secrets.token_urlsafe(24)
+    now = utcnow()
+    db.session.execute(sa.delete(TelegramToken).where(
+        TelegramToken.user_id == web_user.id, TelegramToken.purpose == WEB_LINK,
+        TelegramToken.used_at.is_(None)))
+    db.session.add(TelegramToken(
+        purpose=WEB_LINK, token_hash=_hash(WEB_LINK, secret), telegram_chat_id=0,
+        user_id=web_user.id, created_at=now, expires_at=now + TOKEN_TTL))
+    db.session.commit()
+    return secret
+
+
+def claim_web_link(secret: str, chat_id: int, *, name: str | None = None,
+                   username: str | None = None) -> bool:
+    """The chat that opened the deep link asks to join (once): the website then shows who."""
+    token = _live_token(WEB_LINK, secret)
+    if token is None or token.telegram_chat_id != 0:
+        return False
+    done = db.session.execute(
+        sa.update(TelegramToken)
+        .where(TelegramToken.id == token.id, TelegramToken.telegram_chat_id == 0)
+        .values(telegram_chat_id=chat_id,
+                telegram_name=" ".join((name or "").split())[:130] or None,
+                telegram_username=(username or "").lstrip("@")[:40] or None)
+    )
+    db.session.commit()
+    return done.rowcount == 1
+
+
+def pending_web_link(web_user: User) -> TelegramToken | None:
+    """A chat that opened this member's deep link and waits for their confirmation."""
+    token = db.session.scalar(
+        select(TelegramToken).where(
+            TelegramToken.user_id == web_user.id, TelegramToken.purpose == WEB_LINK,
+            TelegramToken.used_at.is_(None), TelegramToken.telegram_chat_id != 0,
+            TelegramToken.expires_at > utcnow(),
+        ).order_by(TelegramToken.id.desc()).limit(1)
+    )
+    return token
+
+
+def preview_web_link(web_user: User) -> LinkPreview | None:
+    token = pending_web_link(web_user)
+    if token is None:
+        return None
+    other = find_chat_user(token.telegram_chat_id)
+    return LinkPreview(
+        code=str(token.id), name=token.telegram_name, username=token.telegram_username,
+        merges_account=other is not None and other.id != web_user.id,
+        replaces_chat=bool(web_user.telegram_chat_id)
+        and web_user.telegram_chat_id != token.telegram_chat_id,
+    )
+
+
+def redeem_web_link(web_user: User, token_id: int) -> User:
+    token = pending_web_link(web_user)
+    if token is None or token.id != token_id:
+        raise ValidationError(WEB_LINK_INVALID, field="code")
+    other = find_chat_user(token.telegram_chat_id)
+    if other is not None and other.id != web_user.id and not mergeable(other):
+        raise InvalidTransition(CHAT_HAS_OWN_ACCOUNT)
+    return _join_chat(web_user, token, WEB_LINK_INVALID)
 
 
 def masked_email(email: str) -> str:

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from diaspora.accounts import service, sessions
 from diaspora.accounts import telegram as telegram_accounts
+from diaspora.accounts.deeplink import open_in_telegram
 from diaspora.accounts.forms import (
     AuthorityRequestForm,
     DeleteAccountForm,
@@ -347,6 +348,37 @@ def confirm_link_telegram() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             telegram_accounts.redeem_link_code(_me(), form.code.data)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Your Telegram chat is now joined to this account."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/account/telegram/join")
+@login_required
+@limiter.limit("20 per minute;60 per hour")
+def join_telegram() -> ResponseReturnValue:
+    """A one-time deep link that opens the bot; the chat that opens it asks to join this
+    account, and the member confirms here, seeing which chat it is."""
+    preview = telegram_accounts.preview_web_link(_me())
+    link = None
+    if preview is None and open_in_telegram() is not None:  # no bot, no code
+        link = open_in_telegram(telegram_accounts.JOIN_PREFIX
+                                + telegram_accounts.issue_web_link(_me()))
+    return render_template("accounts/join_telegram.html", link=link, preview=preview,
+                           form=ConfirmForm())
+
+
+@bp.post("/account/telegram/join/confirm")
+@login_required
+@limiter.limit("10 per minute;30 per hour")
+def confirm_join_telegram() -> ResponseReturnValue:
+    form = ConfirmForm()
+    token_id = request.form.get("token", type=int)
+    if form.validate_on_submit() and token_id:
+        try:
+            telegram_accounts.redeem_web_link(_me(), token_id)
         except DomainError as error:
             flash(str(error.message), "error")
         else:
