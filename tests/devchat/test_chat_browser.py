@@ -1,0 +1,91 @@
+"""A newcomer registers in Kyrgyz through the chat page, in real headless Chromium, with
+the real bot process answering through the local Bot API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from diaspora.devchat.runner import LocalTelegram
+from tests.bot.conftest import chat_user
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "devchat"
+
+pytestmark = pytest.mark.browser
+
+
+def _chromium_or_skip() -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def site(app: Flask) -> Iterator[str]:
+    _chromium_or_skip()
+    local = LocalTelegram(app).start()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        local.stop()
+
+
+def test_a_newcomer_registers_in_kyrgyz_on_the_chat_page(site: str, app: Flask) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 360, "height": 740}, locale="ky")
+        page.goto(f"{site}/dev/chat?lang=ky")
+        expect(page.locator("html")).to_have_attribute("lang", "ky")
+        page.fill("#text", "/start")
+        page.click("form.send button")
+
+        def answer(label: str, question: str) -> None:
+            expect(page.locator("article.message.bot").last).to_contain_text(
+                question, timeout=30_000)
+            page.locator("article.message.bot").last.locator(
+                f"button:text-is('{label}')").first.click()
+
+        answer("Кыргызча", "Тилди тандаңыз")
+        answer("Макулмун", "Купуялык")
+        answer("Россия", "1/6")
+        expect(page.locator("article.message.bot").last).to_contain_text("2/6", timeout=30_000)
+        page.fill("#text", "Москва")
+        page.click("form.send button")
+        answer("Нарын облусу", "3/6")
+        answer("Кочкор району", "районду тандаңыз")
+        page.screenshot(path=str(SHOTS / "ky-place-picker.png"), full_page=True)
+        answer("Өткөрүп жиберүү", "Кочкор району:")
+        answer("Ооба, кийинчерээк", "4/6")
+        answer("Кээде", "5/6")
+        answer("Туризм", "6/6")
+        expect(page.locator("article.message.bot").last).to_contain_text("✓ Туризм")
+        answer("✅ Даяр", "6/6")
+        expect(page.locator("article.message.bot").last).to_contain_text(
+            "катталдыңыз", timeout=30_000)
+        page.screenshot(path=str(SHOTS / "ky-registered.png"), full_page=True)
+        # Nothing on the page is wider than the phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        browser.close()
+
+    member = chat_user(app, 7_000_001)
+    assert member is not None and member.locale == "ky"
+    assert member.profile.country_code == "RU" and member.profile.city == "Москва"
+    assert member.profile.return_plan == "later" and member.profile.interest_sectors == [
+        "tourism"]
