@@ -3,6 +3,9 @@ against the local Bot API, with its chat page."""
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import click
 from flask import Flask
 from werkzeug.serving import run_simple
@@ -27,6 +30,8 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Talk to the bot at http://{shown}:{port}/dev/chat")
         else:
             click.echo(f"Telegram bot: not started here ({reason}).")
+        # `kill` (SIGTERM) ends the server like Ctrl+C, so the bot process goes with it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             run_simple(host, port, app, threaded=True, use_reloader=False)
         finally:
