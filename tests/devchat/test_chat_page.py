@@ -71,9 +71,9 @@ def test_the_bot_answers_on_the_chat_page_and_outbox_messages_arrive(
                                                       "data": "lang:ky"})
     _wait_for(client, person.id, "[өүң]")  # the bot goes on in Kyrgyz
 
-    # A member whose chat is this simulated person gets what the outbox sends.
-    member = make_user(telegram_chat_id=person.id, locale="ru")
-    delivery.enqueue_notification(member, "text", {"text": {
+    # A member whose chat is this simulated person gets the outbox's broadcasts.
+    make_user(telegram_chat_id=person.id, locale="ru")
+    delivery.enqueue_broadcast(None, subject="devchat-test", template="text", params={"text": {
         "ky": "Салам & <жаңылык>", "ru": "Привет & <новость>", "en": "Hi"}})
     db.session.commit()
     html = _wait_for(client, person.id, "Привет")
