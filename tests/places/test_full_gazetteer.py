@@ -165,3 +165,10 @@ def test_reload_keeps_ids_profiles_and_moderator_places(ctx, make_user, tmp_path
     after = {p.code: p.id for p in db.session.scalars(sa.select(Place))
              if p.added_by_id is None}
     assert after == before
+
+
+def test_load_places_command_reports_places_per_level(app) -> None:
+    result = app.test_cli_runner().invoke(args=["load-places"])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated" in result.output
+    assert "level 3 community: 457" in result.output and "level 3 town: 15" in result.output
