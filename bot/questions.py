@@ -338,9 +338,17 @@ def _place_page(parent_id: int, locale: str) -> dict:
     return {"options": options, "level": level, "name": name, "up": up}
 
 
-def _pick_place(place_id: int, parent_id: int, locale: str, *, itself: bool = False) -> dict | None:
+def _search_page(text: str, locale: str, limit: int) -> list[tuple[int, str]]:
+    """Places matching a typed name (current or former, any language), with their ancestors
+    so that two Kara-Suu aiyl aimaks can be told apart."""
+    return [(p.id, p.full_name(locale)) for p in places.search_places(text, limit=limit)]
+
+
+def _pick_place(
+    place_id: int, parent_id: int, locale: str, *, itself: bool = False, anywhere: bool = False
+) -> dict | None:
     place = places.get_place(place_id)
-    if place is None or (not itself and (place.parent_id or 0) != parent_id):
+    if place is None or (not (itself or anywhere) and (place.parent_id or 0) != parent_id):
         return None
     return {
         "id": place.id,
@@ -352,7 +360,9 @@ def _pick_place(place_id: int, parent_id: int, locale: str, *, itself: bool = Fa
 class PlacePicker(Question):
     """Region -> district -> community, `page_size` buttons a page, ↩ Back one level up.
     At the levels in `stop_at` (2: a district's communities) the member may keep the place
-    above ("Skip" chooses the district). The answer is a place id."""
+    above ("Skip" chooses the district). Typing a name (current or former, any language)
+    offers the matching places as buttons instead: a district has some twenty aiyl aimaks,
+    and a member who knows the name need not page through them. The answer is a place id."""
 
     def __init__(
         self,
@@ -433,6 +443,8 @@ class PlacePicker(Question):
                 raise ValueError
             numbers = ([whole_number(a) for a in parsed.args] if parsed.control
                        else [whole_number(parsed.value)])
+            if parsed.control == "pick":
+                return await self._picked(update, context, numbers[0])
             if parsed.control and numbers[0] != parent:
                 raise ValueError  # a button of a page no longer shown
             if parsed.control == "page":
@@ -464,8 +476,43 @@ class PlacePicker(Question):
         answer = Answer(chosen["id"], esc(chosen["full_name"]))
         return await self.flow.answered(update, context, self, answer)
 
+    async def typed(self, update: Update, context: Ctx) -> object:
+        locale = lang(update, context)
+        text = " ".join((update.message.text or "").split())[: places.MAX_SEARCH]
+        parent = int(self.flow.scratch(context, self).get("parent") or 0)
+        found = await db(context, _search_page, text, locale, self.page_size)
+        p = self.prefix
+        back = [button("↩ " + t(context, locale, _l("Back")), p.control("page", parent, 0))]
+        if not found:
+            prompt = h(context, locale, _l(
+                "No place called “%(name)s” was found. Try another spelling, or choose with "
+                "the buttons.", name=text[:40]))
+            _, markup = await self._page(update, context, locale, parent, 0)
+            await send(update, context, prompt, markup)
+            return None
+        prompt = h(context, locale, _l("Places called “%(name)s”: choose yours.", name=text[:40]))
+        markup = keyboard(*rows([button(label, p.control("pick", pid)) for pid, label in found]),
+                          back)
+        await send(update, context, self.flow.progress(context, self) + prompt, markup)
+        return None
+
+    async def _picked(self, update: Update, context: Ctx, place_id: int) -> object:
+        locale = lang(update, context)
+        chosen = await db(context, _pick_place, place_id, 0, locale, anywhere=True)
+        if chosen is None:
+            await stale(update, context)
+            return None
+        if chosen["has_children"]:
+            await self._show(update, context, chosen["id"], 0)
+            return None
+        await ack(update, context, esc(chosen["full_name"]))
+        self.flow.scratch(context, self).pop("parent", None)
+        return await self.flow.answered(
+            update, context, self, Answer(chosen["id"], esc(chosen["full_name"]))
+        )
+
     def handlers(self) -> list[BaseHandler]:
-        return [self.prefix.handler(self.pressed)]
+        return [self.prefix.handler(self.pressed), MessageHandler(TYPED, self.typed)]
 
 
 # -- the conversation ------------------------------------------------------------------------

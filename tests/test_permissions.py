@@ -508,6 +508,12 @@ ROUTES: dict[str, list[Case]] = {
         Case("POST", "/moderation/places", STAFF_DO,
              lambda w: {"district_id": str(w.place("here").id), "name_en": "Walker village"}),
     ],
+    "moderation.typed_villages": [Case("GET", "/moderation/villages", STAFF)],
+    "moderation.promote_village": [
+        Case("POST", "/moderation/villages/promote", STAFF_DO,
+             lambda w: {"district_id": str(w.place("here").id), "village": "Walker village",
+                        "name_en": "Walker village"}),
+    ],
     "moderation.audit_log": [Case("GET", "/moderation/audit", STAFF)],
 }
 

@@ -24,6 +24,7 @@ EDIT_BUTTONS = (
     ("country", _l("Country")),
     ("city", _l("City")),
     ("home", _l("Home community")),
+    ("village", _l("Village")),
     ("return", _l("Return plans")),
     ("remit", _l("Money home")),
     ("sectors", _l("Sectors")),

@@ -76,6 +76,10 @@ def _city(text: str) -> str:
     return service.clean_city(text, required=True)
 
 
+def _village(text: str) -> str:
+    return service.clean_village(text, required=True)
+
+
 # -- the questions ---------------------------------------------------------------------------
 
 
@@ -141,7 +145,21 @@ QUESTIONS: list[Question] = [
     TypedAnswer(
         "city", _l("In which city? Type its name."), validate=_city, prefix="cy", skip=True
     ),
-    PlacePicker("home", _l("Where is your home in Kyrgyzstan? Choose the region."), prefix="pl"),
+    PlacePicker(
+        "home",
+        _l("Where is your home in Kyrgyzstan? Choose the region, or type the name of your aiyl "
+           "aimak or town."),
+        prefix="pl",
+    ),
+    # Not counted in "3/6": a short optional extra to the home place, skipped with one tap.
+    TypedAnswer(
+        "village",
+        _l("And the village (айыл)? Type its name as you call it, or Skip."),
+        validate=_village,
+        prefix="vl",
+        skip=True,
+        counted=False,
+    ),
     SingleChoice(
         "return_plan",
         _l("Do you plan to return to Kyrgyzstan?"),
@@ -169,6 +187,7 @@ FIELDS = {
     "country": "country_code",
     "city": "city",
     "home": "home_place_id",
+    "village": "home_village",
     "return_plan": "return_plan",
     "remittances": "remittances",
     "sectors": "interest_sectors",

@@ -65,6 +65,11 @@ class ProfileForm(FlaskForm):
         validators=[InputRequired(REQUIRED)],
         description=_l("Choose your region, district or community."),
     )
+    home_village = StringField(
+        _l("Home village"),
+        validators=[Optional(), Length(max=80, message=TOO_LONG)],
+        description=_l("The village (айыл) in your aiyl aimak, as you call it. Optional."),
+    )
     birth_band = SelectField(_l("Age"), choices=_blank_first(choices.BIRTH_BANDS))
     gender = SelectField(_l("Gender"), choices=_blank_first(choices.GENDERS))
     occupation_sector = SelectField(

@@ -103,6 +103,9 @@ class Profile(db.Model):
     country_code: Mapped[str | None] = mapped_column(String(2), index=True)
     city: Mapped[str | None] = mapped_column(String(100))
     home_place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
+    # The village (айыл) as the member typed it: people name it more readily than its aiyl
+    # aimak, and moderators turn villages many members typed into places of the gazetteer.
+    home_village: Mapped[str | None] = mapped_column(String(80))
     birth_band: Mapped[str | None] = mapped_column(String(20))
     gender: Mapped[str | None] = mapped_column(String(20))
     occupation_sector: Mapped[str | None] = mapped_column(String(30))

@@ -224,6 +224,31 @@ def clean_city(text: str | None, *, required: bool = False) -> str | None:
     return value
 
 
+MAX_VILLAGE = 80
+
+
+def clean_village(text: str | None, *, required: bool = False) -> str | None:
+    """The home village (айыл) as typed, spaces tidied: letters required, at most
+    MAX_VILLAGE characters, no markup or control characters (it is shown to moderators and
+    may become a place's name)."""
+    value = " ".join((text or "").split())
+    if not value and not required:
+        return None
+    if len(value) > MAX_VILLAGE:
+        raise ValidationError(
+            _l("That is too long for a village name. Type just the name, please."),
+            field="home_village",
+        )
+    if not re.search(r"[^\W\d_]", value):
+        raise ValidationError(_l("The name of a village must contain letters."),
+                              field="home_village")
+    if re.search(r"[<>{}\[\]\\/@#$%^*=|~`]", value) or any(ord(ch) < 32 for ch in value):
+        raise ValidationError(
+            _l("A village name has letters, spaces, hyphens and dots only."), field="home_village"
+        )
+    return value
+
+
 def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
     """Change any profile answers given; fields not passed stay as they are.
 
@@ -246,6 +271,8 @@ def update_profile(actor: User, owner: User, **changes: Any) -> Profile:
             value = value or None
         elif field == "city":
             value = clean_city(value)
+        elif field == "home_village":
+            value = clean_village(value)
         elif field in PROFILE_TEXT_FIELDS:
             value = " ".join((value or "").split())[: PROFILE_TEXT_FIELDS[field]] or None
         elif field == "skills":
@@ -320,6 +347,7 @@ def profile_summary(user: User, locale: str) -> list[SummaryLine]:
              country_name(profile.country_code, locale) if profile.country_code else None),
             ("city", _l("City"), profile.city),
             ("home", _l("Home community in Kyrgyzstan"), home),
+            ("village", _l("Home village"), profile.home_village),
             ("return_plan", _l("Plans to return"), str(return_plan) if return_plan else None),
             ("remittances", _l("Sends money home"), str(remittances) if remittances else None),
             ("sectors", _l("Sectors that interest me"), sectors or None),

@@ -444,6 +444,7 @@ _MERGED_PROFILE_FIELDS = (
     "country_code",
     "city",
     "home_place_id",
+    "home_village",
     "birth_band",
     "gender",
     "occupation_sector",

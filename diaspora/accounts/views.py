@@ -40,6 +40,7 @@ from diaspora.i18n import LANGUAGE_NAMES, SESSION_LANG_KEY, SUPPORTED_LOCALES
 from diaspora.main.templating import current_locale
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
+from diaspora.places.models import Place
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -161,14 +162,28 @@ def account() -> ResponseReturnValue:
     )
 
 
-def _fill_profile_choices(form: ProfileForm, locale: str) -> None:
+def _fill_profile_choices(
+    form: ProfileForm, locale: str, find: str = "", current: Place | None = None
+) -> list[Place] | None:
+    """The form's lists; with `find`, the home place list narrowed to the places of that name
+    (current or former, any language), the member's current place kept. Returns the places
+    found (None when nothing was looked for)."""
     form.country_code.choices = [("", _("— choose —")), *country_choices(locale)]
+    form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+    found = places.search_places(find, limit=30) if find else None
+    if found:
+        shown = found + ([current] if current is not None and current not in found else [])
+        form.home_place_id.choices = {
+            "": [("", _("— choose —"))],
+            _("Places found"): [(str(p.id), p.full_name(locale)) for p in shown],
+        }
+        return found
     groups = places.grouped_place_choices(locale)
     form.home_place_id.choices = {
         "": [("", _("— choose —"))],
         **{name: [(str(value), label) for value, label in options] for name, options in groups},
     }
-    form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+    return found
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
@@ -176,7 +191,8 @@ def _fill_profile_choices(form: ProfileForm, locale: str) -> None:
 def edit_profile() -> ResponseReturnValue:
     profile = service.ensure_profile(current_user)
     form = ProfileForm(obj=profile)
-    _fill_profile_choices(form, current_locale())
+    find = " ".join(request.args.get("find", "").split())[: places.MAX_SEARCH]
+    found = _fill_profile_choices(form, current_locale(), find, profile.home_place)
     if request.method == "GET":
         form.skills.data = ", ".join(profile.skills or [])
         form.home_place_id.data = str(profile.home_place_id or "")
@@ -193,6 +209,7 @@ def edit_profile() -> ResponseReturnValue:
                 country_code=form.country_code.data,
                 city=form.city.data,
                 home_place_id=form.home_place_id.data,
+                home_village=form.home_village.data,
                 birth_band=form.birth_band.data,
                 gender=form.gender.data,
                 occupation_sector=form.occupation_sector.data,
@@ -217,7 +234,7 @@ def edit_profile() -> ResponseReturnValue:
         else:
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/profile_form.html", form=form)
+    return render_template("accounts/profile_form.html", form=form, find=find, found=found)
 
 
 @bp.route("/account/authority", methods=["GET", "POST"])

@@ -17,7 +17,14 @@ from diaspora.accounts.models import AuthorityPlace
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import db
-from diaspora.forms import REQUIRED, TOO_LONG, ConfirmForm, IdSelectField, show_domain_error
+from diaspora.forms import (
+    REQUIRED,
+    TOO_LONG,
+    ConfirmForm,
+    IdSelectField,
+    WholeNumberField,
+    show_domain_error,
+)
 from diaspora.main.templating import current_locale
 from diaspora.moderation.models import AuditEntry
 from diaspora.places import service as places
@@ -101,6 +108,57 @@ def add_community() -> ResponseReturnValue:
             flash(_("%(place)s was added.", place=place.full_name(locale)), "success")
             return redirect(url_for("moderation.add_community"))
     return render_template("moderation/places.html", form=form)
+
+
+class PromoteVillageForm(FlaskForm):
+    district_id = WholeNumberField(validators=[InputRequired(REQUIRED)])
+    village = StringField(validators=[InputRequired(REQUIRED), Length(max=80, message=TOO_LONG)])
+    name_ky = StringField(
+        _l("Name in Kyrgyz"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
+    )
+    name_ru = StringField(
+        _l("Name in Russian"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
+    )
+    name_en = StringField(
+        _l("Name in English"), validators=[Optional(), Length(max=120, message=TOO_LONG)]
+    )
+
+
+@bp.get("/villages")
+@login_required
+def typed_villages() -> ResponseReturnValue:
+    """The villages members typed beside their home place, counted per district."""
+    if not can(current_user, "places.promote_village"):
+        abort(403)
+    return render_template(
+        "moderation/villages.html", villages=places.typed_villages(), locale=current_locale(),
+        form=PromoteVillageForm(),
+    )
+
+
+@bp.post("/villages/promote")
+@login_required
+def promote_village() -> ResponseReturnValue:
+    if not can(current_user, "places.promote_village"):
+        abort(403)
+    form = PromoteVillageForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a village from the list."), "error")
+        return redirect(url_for("moderation.typed_villages"))
+    locale = current_locale()
+    try:
+        place, moved = places.promote_village(
+            current_user,
+            places.get_place(form.district_id.data),
+            form.village.data,
+            {"ky": form.name_ky.data, "ru": form.name_ru.data, "en": form.name_en.data},
+        )
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("%(place)s was added; %(count)s members now have it as their home.",
+                place=place.full_name(locale), count=moved), "success")
+    return redirect(url_for("moderation.typed_villages"))
 
 
 @bp.get("/audit")

@@ -19,3 +19,8 @@ def register_commands(app: Flask) -> None:
         total = db.session.scalar(select(func.count(Place.id)))
         click.echo(f"Gazetteer: {counts['created']} created, {counts['updated']} updated, "
                    f"{total} places in all.")
+        per_level = db.session.execute(
+            select(Place.level, Place.kind, func.count()).group_by(Place.level, Place.kind)
+            .order_by(Place.level, Place.kind)
+        )
+        click.echo("; ".join(f"level {level} {kind}: {n}" for level, kind, n in per_level))

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +29,11 @@ class Place(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[int]
     name: Mapped[dict] = mapped_column(JSON)
+    # The 14-digit code of the classifier of territorial units (СОАТЕ), where it has one.
+    soate: Mapped[str | None] = mapped_column(String(14), index=True)
+    # The name before a renaming ({"ky": "Жалал-Абад", ...}): shown beside the name and found
+    # by search, since members still say the old one.
+    former: Mapped[dict | None] = mapped_column(JSON)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
@@ -39,7 +46,17 @@ class Place(db.Model):
     )
 
     def display_name(self, locale: str) -> str:
-        return localized_text(self.name, locale)
+        """The name, with the former one for renamed places: "Манас (мурдагы Жалал-Абад)"."""
+        name = localized_text(self.name, locale)
+        if not self.former:
+            return name
+        with force_locale(locale):
+            return str(_l("%(name)s (formerly %(former)s)", name=name,
+                          former=localized_text(self.former, locale)))
+
+    def names(self) -> list[str]:
+        """Every name the place is known by, in any language, former names included."""
+        return [text for value in (self.name, self.former or {}) for text in value.values() if text]
 
     def full_name(self, locale: str) -> str:
         """ "Kochkor District, Naryn Region" — the place with its ancestors."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from diaspora.accounts.permissions import require
 from diaspora.errors import ValidationError
@@ -24,27 +26,41 @@ GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.json"
 
 
 def load_gazetteer(path: Path = GAZETTEER_FILE) -> dict[str, int]:
-    """Insert or update the shipped gazetteer. Running it again changes nothing."""
+    """Insert or update the shipped gazetteer in place. Running it again changes nothing.
+
+    A row is found by its code, or else by its SOATE code (a place the data renamed keeps
+    its row): ids stay, so profiles, authorities and audiences keep their places. Rows the
+    data no longer lists, and communities moderators added, are left as they are."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    existing = {place.code: place for place in db.session.scalars(select(Place))}
+    rows = list(db.session.scalars(select(Place)))
+    by_code = {place.code: place for place in rows}
+    by_soate = {place.soate: place for place in rows if place.soate}
     counts = {"created": 0, "updated": 0}
 
     def upsert(node: dict, parent: Place | None) -> Place:
         # The depth decides the level: a "city" may be a region (Bishkek) or a district (Karakol).
         level = 1 if parent is None else parent.level + 1
-        place = existing.get(node["code"])
+        soate = node.get("soate") or None
+        former = dict(node["former"]) if node.get("former") else None
+        place = by_code.get(node["code"]) or (by_soate.get(soate) if soate else None)
         if place is None:
             place = Place(code=node["code"])
             db.session.add(place)
-            existing[node["code"]] = place
             counts["created"] += 1
-        elif place.name != node["name"] or place.kind != node["kind"] or place.level != level:
+        elif (place.code, place.name, place.kind, place.level, place.soate, place.former,
+              place.parent_id) != (node["code"], node["name"], node["kind"], level, soate,
+                                   former, parent.id if parent else None):
             counts["updated"] += 1
+        by_code[node["code"]] = place
+        place.code = node["code"]
         place.kind = node["kind"]
         place.level = level
         place.name = dict(node["name"])
+        place.soate = soate
+        place.former = former
         place.parent = parent
-        db.session.flush()
+        if place.id is None:
+            db.session.flush()
         _set_ancestors(place, parent)
         return place
 
@@ -105,6 +121,59 @@ def grouped_place_choices(locale: str) -> list[tuple[str, list[tuple[int, str]]]
     return groups
 
 
+# Words that say what a place is rather than which one: a search for "Кочкор району" should
+# rank the district and the aiyl aimak "Кочкор" alike.
+_GENERIC = re.compile(
+    r"\b(айыл аймагы|айылный аймак|aiyl aimak|шаары|город|town|city|району|район|district|"
+    r"облусу|область|region|им|имени)\b"
+)
+_FOLD = str.maketrans({"ё": "е", "ө": "о", "ү": "у", "ң": "н", "ю": "у", "ä": "a", "ö": "o",
+                       "ü": "u"})
+MIN_SEARCH = 2
+MAX_SEARCH = 60
+
+
+def fold(text: str) -> str:
+    """A spelling-tolerant key: Kyrgyz and Russian spellings of one name meet (Көк/Кок,
+    Жаңы/Джаны), case, hyphens and punctuation ignored."""
+    text = (text or "").casefold().translate(_FOLD).replace("дж", "ж")
+    text = re.sub(r"[^\w]+", " ", text)
+    return " ".join(text.split())
+
+
+def search_places(text: str, *, limit: int = 10, min_level: int = 1) -> list[Place]:
+    """Places whose name, in any language and former names included, matches what a member
+    typed: the whole name first, then names a word of which starts with it, then the rest."""
+    query = _GENERIC.sub(" ", fold(text[:MAX_SEARCH])).strip()
+    query = " ".join(query.split())
+    if len(query) < MIN_SEARCH:
+        return []
+    ranked: list[tuple[int, int, int]] = []
+    rows = db.session.execute(
+        select(Place.id, Place.level, Place.name, Place.former).where(Place.level >= min_level)
+    )
+    for place_id, level, name, former in rows:
+        best = None
+        for value in (name or {}, former or {}):
+            for text_value in value.values():
+                key = " ".join(_GENERIC.sub(" ", fold(text_value)).split())
+                if key == query:
+                    rank = 0
+                elif key.startswith(query) or f" {query}" in f" {key}":
+                    rank = 1
+                elif query in key:
+                    rank = 2
+                else:
+                    continue
+                best = rank if best is None else min(best, rank)
+        if best is not None:
+            ranked.append((best, -level, place_id))
+    ranked.sort()
+    ids = [place_id for _, _, place_id in ranked[:limit]]
+    found = {p.id: p for p in db.session.scalars(select(Place).where(Place.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "place"
 
@@ -112,11 +181,21 @@ def _slug(text: str) -> str:
 def add_community(actor: User, district: Place, names: dict[str, str]) -> Place:
     """A moderator adds a community (aiyl aimak, village, town) below a district."""
     require(actor, "places.add_community")
+    place = _new_community(actor, district, names)
+    audit.record(actor, "place.add_community", place,
+                 after={"code": place.code, "name": place.name})
+    db.session.commit()
+    return place
+
+
+def _new_community(actor: User, district: Place | None, names: dict[str, str]) -> Place:
     if district is None or district.level != 2:
         raise ValidationError(_l("Choose the district the community belongs to."), field="district")
-    clean = {code: (names.get(code) or "").strip() for code in SUPPORTED_LOCALES}
+    clean = {code: " ".join((names.get(code) or "").split()) for code in SUPPORTED_LOCALES}
     if not any(clean.values()):
         raise ValidationError(_l("Give the community's name in at least one language."))
+    if any(len(text) > MAX_NAME for text in clean.values()):
+        raise ValidationError(_l("A name of a place is at most 120 characters."))
     clean = {code: text for code, text in clean.items() if text}
     base = f"{district.code}-{_slug(clean.get('en') or next(iter(clean.values())))}"
     code, n = base, 1
@@ -135,6 +214,84 @@ def add_community(actor: User, district: Place, names: dict[str, str]) -> Place:
     )
     db.session.add(place)
     db.session.flush()
-    audit.record(actor, "place.add_community", place, after={"code": code, "name": clean})
-    db.session.commit()
     return place
+
+
+MAX_NAME = 120
+
+
+# -- villages members typed ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypedVillage:
+    district: Place
+    village: str  # the spelling most members typed
+    key: str  # what the spellings have in common (see village_key)
+    members: int
+
+
+def village_key(text: str | None) -> str:
+    """Spellings of one village meet: case, spaces, hyphens and ё/е ignored."""
+    return fold(text or "")
+
+
+def typed_villages(min_members: int = 1) -> list[TypedVillage]:
+    """Villages members typed beside their home place, counted per district, most typed
+    first: the moderators' list of villages that may deserve a place of their own.
+    Members whose home is a region only have no district to put a village in."""
+    from diaspora.accounts.models import Profile
+
+    rows = db.session.execute(
+        select(Place.district_id, Profile.home_village, func.count())
+        .join(Place, Place.id == Profile.home_place_id)
+        .where(Profile.home_village.is_not(None), Place.district_id.is_not(None))
+        .group_by(Place.district_id, Profile.home_village)
+    )
+    grouped: dict[tuple[int, str], Counter[str]] = {}
+    for district_id, village, count in rows:
+        grouped.setdefault((district_id, village_key(village)), Counter())[village] += count
+    districts = {
+        d.id: d for d in db.session.scalars(
+            select(Place).where(Place.id.in_({district_id for district_id, _ in grouped}))
+        )
+    }
+    found = [
+        TypedVillage(districts[district_id], spellings.most_common(1)[0][0], key,
+                     sum(spellings.values()))
+        for (district_id, key), spellings in grouped.items()
+        if key and sum(spellings.values()) >= min_members
+    ]
+    found.sort(key=lambda v: (-v.members, v.village.casefold()))
+    return found
+
+
+def promote_village(
+    actor: User, district: Place | None, village: str, names: dict[str, str]
+) -> tuple[Place, int]:
+    """Make a village members typed a community of the gazetteer below `district`, and move
+    the home place of those members (home in that district, same village typed) to it.
+    Returns the new place and how many members moved."""
+    from diaspora.accounts.models import Profile
+
+    require(actor, "places.promote_village")
+    key = village_key(village)
+    if not key:
+        raise ValidationError(_l("Choose a village from the list."), field="village")
+    place = _new_community(actor, district, names)
+    in_district = select(Place.id).where(Place.district_id == district.id)
+    profiles = [
+        profile for profile in db.session.scalars(
+            select(Profile).where(Profile.home_village.is_not(None),
+                                  Profile.home_place_id.in_(in_district))
+        )
+        if village_key(profile.home_village) == key
+    ]
+    for profile in profiles:
+        profile.home_place_id = place.id
+    audit.record(actor, "place.promote_village", place, after={
+        "code": place.code, "name": place.name, "village": village,
+        "members_moved": len(profiles),
+    })
+    db.session.commit()
+    return place, len(profiles)

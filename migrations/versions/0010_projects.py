@@ -1,7 +1,7 @@
 """projects: proposals for places, their lifecycle events, budget lines, photos and supports
 
 Revision ID: 0010_projects
-Revises: 0006_surveys
+Revises: 0009_gazetteer
 Create Date: 2026-11-28 05:47:41.828769
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_projects'
-down_revision = '0006_surveys'
+down_revision = '0009_gazetteer'
 branch_labels = None
 depends_on = None
 

@@ -63,9 +63,14 @@ def test_unexpected_input_during_registration_reasks(bot, tg, new_chat):
     replies = chat.send("<i>Berlin</i> & Co", n=2)
     assert replies[0]["plain_text"] == "✅ <i>Berlin</i> & Co"
     assert chat_user(bot.flask_app, chat.id).profile.city == "<i>Berlin</i> & Co"
-    # at the home question (buttons only) typed text gets an explanation and the question again
-    replies = chat.send("Kochkor", n=2)
-    assert "region" in replies[1]["plain_text"]
+    # at the home question typed text is a search: the places of that name as buttons
+    found = chat.send("Kochkor", n=1)[0]
+    labels = [label for label, d in chat.buttons(found) if d.startswith("pl!pick:")]
+    assert "Kochkor District, Naryn Region" in labels
+    # nothing of that name: said so, with the region buttons again; markup stays text
+    nothing = chat.send("<b>Zzqx</b>", n=1)[0]
+    assert "No place called “<b>Zzqx</b>” was found" in nothing["plain_text"]
+    assert any(d.startswith("pl:") for _, d in chat.buttons(nothing))
 
 
 def test_country_typed_in_any_language(bot, new_chat, app):

@@ -37,6 +37,10 @@ def test_full_registration(app, bot, new_chat, language, code):
         chat.press_data(places[0], n=1)
         if not any(d.startswith("pl:") for _, d in chat.buttons(chat.last_with_buttons())):
             break
+    # the village, typed beside the aiyl aimak (markup-looking text is refused politely)
+    chat.wait(lambda ms: any(any(d == "vl!skip" for _, d in chat.buttons(m)) for m in ms))
+    chat.send("<b>1</b>", n=1)
+    chat.send("Ак-Кыя", n=2)
     chat.wait(lambda ms: any(any(d.startswith("rp:") for _, d in chat.buttons(m)) for m in ms))
     chat.press_data("rp:later", n=2)
     chat.press_data("rm:regularly", n=2)
@@ -51,6 +55,7 @@ def test_full_registration(app, bot, new_chat, language, code):
         assert user.profile.city == "Екатеринбург"
         assert user.profile.home_place_id is not None
         assert db.session.get(Place, user.profile.home_place_id).level >= 2
+        assert user.profile.home_village == "Ак-Кыя"
         assert user.profile.return_plan == "later"
         assert user.profile.remittances == "regularly"
         assert user.profile.interest_sectors == ["education", "water"]
@@ -80,8 +85,11 @@ def test_questions_show_progress_retry_and_ticks(app, bot, new_chat):
         if not places:
             break
         chat.press_data(places[0])
-    msg = chat.last_with_buttons()
+    village = chat.last_with_buttons()
+    assert village["plain_text"].startswith("And the village")  # an extra, not counted
+    msg = chat.press("Skip", message=village, n=2)[-1]
     assert msg["plain_text"].startswith("4/6 · Do you plan to return")
+    assert chat_user(app, chat.id).profile.home_village is None
     remittances = chat.press("Skip", n=2)[-1]
     assert remittances["plain_text"].startswith("5/6 · ")
     assert chat_user(app, chat.id).profile.return_plan is None
