@@ -72,11 +72,15 @@ def test_a_newcomer_registers_in_kyrgyz_on_the_chat_page(site: str, app: Flask) 
         answer("Кочкор району", "районду тандаңыз")
         page.screenshot(path=str(SHOTS / "ky-place-picker.png"), full_page=True)
         answer("Өткөрүп жиберүү", "Кочкор району:")
-        answer("Ооба, кийинчерээк", "4/6")
-        answer("Кээде", "5/6")
-        answer("Туризм", "6/6")
+        expect(page.locator("article.message.bot").last).to_contain_text(
+            "Айылыңыздын", timeout=30_000)
+        page.fill("#text", "Семиз-Бел")
+        page.click("form.send button")
+        answer("Ооба, кийинчерээк", "кайтууну")
+        answer("Кээде", "акча")
+        answer("Туризм", "инвестиция")
         expect(page.locator("article.message.bot").last).to_contain_text("✓ Туризм")
-        answer("✅ Даяр", "6/6")
+        answer("✅ Даяр", "инвестиция")
         expect(page.locator("article.message.bot").last).to_contain_text(
             "катталдыңыз", timeout=30_000)
         page.screenshot(path=str(SHOTS / "ky-registered.png"), full_page=True)
@@ -87,5 +91,7 @@ def test_a_newcomer_registers_in_kyrgyz_on_the_chat_page(site: str, app: Flask) 
     member = chat_user(app, 7_000_001)
     assert member is not None and member.locale == "ky"
     assert member.profile.country_code == "RU" and member.profile.city == "Москва"
+    assert member.profile.home_place.display_name("ky") == "Кочкор району"
+    assert member.profile.home_village == "Семиз-Бел"
     assert member.profile.return_plan == "later" and member.profile.interest_sectors == [
         "tourism"]
