@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from diaspora import timezones
 from diaspora.accounts import service, sessions
 from diaspora.accounts import telegram as telegram_accounts
 from diaspora.accounts.forms import (
@@ -168,6 +169,14 @@ def _fill_profile_choices(form: ProfileForm, locale: str) -> None:
         **{name: [(str(value), label) for value, label in options] for name, options in groups},
     }
     form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+    profile = service.ensure_profile(current_user)
+    automatic = timezones.timezone_label(
+        timezones.country_timezone(profile.country_code) or timezones.DEFAULT_TIMEZONE, locale
+    )
+    form.timezone.choices = [
+        ("", _("As in my country of residence: %(zone)s", zone=automatic)),
+        *timezones.timezone_choices(locale, current_user.timezone),
+    ]
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
@@ -181,6 +190,7 @@ def edit_profile() -> ResponseReturnValue:
         form.home_place_id.data = str(profile.home_place_id or "")
         form.country_code.data = profile.country_code or ""
         form.locale.data = current_user.locale or current_locale()
+        form.timezone.data = current_user.timezone or ""
         for field in ("birth_band", "gender", "occupation_sector", "return_plan", "remittances"):
             getattr(form, field).data = getattr(profile, field) or ""
     if form.validate_on_submit():
@@ -208,6 +218,7 @@ def edit_profile() -> ResponseReturnValue:
                 notify_by_email=form.notify_by_email.data,
             )
             service.require_complete_profile(profile)
+            service.set_timezone(current_user, current_user, form.timezone.data)
             if form.locale.data in SUPPORTED_LOCALES:
                 service.set_locale(current_user, form.locale.data)
                 session[SESSION_LANG_KEY] = form.locale.data
