@@ -195,6 +195,8 @@ def edit_profile() -> ResponseReturnValue:
             getattr(form, field).data = getattr(profile, field) or ""
     if form.validate_on_submit():
         try:
+            # first: an unknown zone refuses the form before anything is saved
+            service.set_timezone(current_user, current_user, form.timezone.data)
             service.update_profile(
                 current_user,
                 current_user,
@@ -218,7 +220,6 @@ def edit_profile() -> ResponseReturnValue:
                 notify_by_email=form.notify_by_email.data,
             )
             service.require_complete_profile(profile)
-            service.set_timezone(current_user, current_user, form.timezone.data)
             if form.locale.data in SUPPORTED_LOCALES:
                 service.set_locale(current_user, form.locale.data)
                 session[SESSION_LANG_KEY] = form.locale.data
