@@ -51,9 +51,10 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import Prefix, any_of_pattern, register_prefix, whole_number
-from bot.handlers.common import ack, button, call_service, keyboard, rows, send, stale
+from bot.handlers.common import ack, button, call_service, keyboard, rows, say, send, stale
 from bot.handlers.fallback import explain_unexpected
 from bot.runtime import db, esc, h, lang, t
+from diaspora.errors import DomainError, NotExact
 from diaspora.places import service as places
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -174,17 +175,36 @@ class SingleChoice(Question):
             await ack(update, context, h(context, locale, self.other[0]))
             await send(update, context, h(context, locale, self.other[1]))
             return None
-        if parsed is None or parsed.value not in self.options:
+        suggested = self.flow.scratch(context, self).get("suggested", [])
+        if parsed is None or (parsed.value not in self.options and parsed.value not in suggested):
             await stale(update, context)
             return None
         code = parsed.value
+        self.flow.scratch(context, self).pop("suggested", None)
         await ack(update, context, esc(self.label(context, locale, code)))
         return await self.flow.answered(
             update, context, self, Answer(code, esc(self.label(context, locale, code)))
         )
 
     async def typed(self, update: Update, context: Ctx) -> object:
-        return await _typed_answer(self, update, context, self.validate, self.show)
+        """A typed answer: taken when `validate` is sure; a near miss (NotExact) is offered
+        back as buttons ("Did you mean …?") and saved only when pressed."""
+        try:
+            value = await db(context, self.validate, update.message.text or "")
+        except NotExact as near:
+            await self._offer(update, context, near)
+            return None
+        except DomainError as error:
+            await say(update, context, error.message or _l("Sorry, that cannot be done."))
+            return None
+        return await _accept_typed(self, update, context, value, self.show)
+
+    async def _offer(self, update: Update, context: Ctx, near: NotExact) -> None:
+        locale = lang(update, context)
+        offered = [c for c in near.candidates if self.show is not None or c in self.options]
+        self.flow.scratch(context, self)["suggested"] = offered
+        buttons = [button(self.label(context, locale, c), self.prefix.data(c)) for c in offered]
+        await send(update, context, h(context, locale, near.message), keyboard(*rows(buttons)))
 
     def handlers(self) -> list[BaseHandler]:
         found: list[BaseHandler] = [self.prefix.handler(self.pressed)]
@@ -246,6 +266,16 @@ async def _typed_answer(
     value = await call_service(update, context, validate, update.message.text or "")
     if value is None:
         return None  # explained; the member types again
+    return await _accept_typed(question, update, context, value, show)
+
+
+async def _accept_typed(
+    question: Question,
+    update: Update,
+    context: Ctx,
+    value: Any,
+    show: Callable[[Any, str], str] | None,
+) -> object:
     shown_text = show(value, lang(update, context)) if show else str(value)
     await send(update, context, "✅ <b>" + esc(shown_text) + "</b>")
     return await question.flow.answered(update, context, question, Answer(value, esc(shown_text)))

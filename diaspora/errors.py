@@ -30,3 +30,12 @@ class ValidationError(DomainError):
 
 class InvalidTransition(DomainError):
     pass
+
+
+class NotExact(ValidationError):
+    """The input fits nothing exactly; `candidates` are the values the person may have meant,
+    offered for confirmation instead of saving a guess."""
+
+    def __init__(self, message: Any = None, *, candidates: list[str], field: str | None = None):
+        super().__init__(message, field=field)
+        self.candidates = list(candidates)

@@ -61,10 +61,12 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    """Flask-Babel's timezone selector: the member's zone (chosen, else their country's),
+    Bishkek's for visitors."""
     if has_request_context() and current_user and current_user.is_authenticated:
-        tz = getattr(current_user, "timezone", None)
-        if tz:
-            return tz
+        from diaspora.timezones import member_timezone
+
+        return member_timezone(current_user)
     return current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Bishkek")
 
 

@@ -12,7 +12,7 @@ from bot.callbacks import register_prefix
 from bot.handlers import menu, registration
 from bot.handlers.common import ack, button, call_service, keyboard, say, send, stale
 from bot.handlers.menu import show_menu
-from bot.handlers.profile import profile_command, show_profile
+from bot.handlers.profile import ZONE, profile_command, show_profile, zone_button
 from bot.runtime import db, esc, h, lang, t
 from diaspora.accounts import service
 from diaspora.accounts import telegram as tg
@@ -211,5 +211,6 @@ def register(application: Application) -> None:
     menu.add_command(application, "delete", _l("Erase my personal data"), delete, order=90)
     menu.add_command(application, "cancel", _l("Leave the current step"), cancel_outside, order=100)
     application.add_handler(SET_LANGUAGE.handler(set_language))
+    application.add_handler(ZONE.handler(zone_button))
     application.add_handler(DELETE.handler(delete_answer))
     application.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -12,8 +12,11 @@ from bot.handlers import menu
 from bot.handlers.common import button, keyboard, say, send, stale
 from bot.runtime import db, lang, t
 from diaspora.accounts import telegram as tg
+from diaspora.delivery.messages import escape
+from diaspora.formatting import format_when
 from diaspora.news import service as news
 from diaspora.news.messages import render_news
+from diaspora.timezones import member_timezone
 
 PAGE = news.BOT_PAGE
 MAX_OFFSET = 500  # "More" stops somewhere: older news is on the website
@@ -21,11 +24,17 @@ MORE = register_prefix("nw", owner="news")
 
 
 def _latest(chat_id: int, offset: int, locale: str) -> tuple[list[str], bool]:
-    """The member's posts, each rendered as the push announced it (one template)."""
+    """The member's posts, each rendered as the push announced it (one template), with the
+    day and time it was published in the member's time zone (a list is read later)."""
     user = tg.find_chat_user(chat_id)
     posts, more = news.relevant_posts(user, offset, PAGE)
+    zone = member_timezone(user)
     with force_locale(locale):
-        texts = [render_news(news.broadcast_params(post), locale) for post in posts]
+        texts = [
+            render_news(news.broadcast_params(post), locale)
+            + f"\n<i>{escape(format_when(post.published_at, locale, zone))}</i>"
+            for post in posts
+        ]
     return texts, more and offset + PAGE < MAX_OFFSET
 
 

@@ -28,9 +28,9 @@ from bot.runtime import db, esc, flask_app, guess_locale, h, lang
 from diaspora.accounts import choices, service
 from diaspora.accounts import telegram as tg
 from diaspora.delivery.messages import absolute_url
-from diaspora.errors import ValidationError
+from diaspora.errors import NotExact, ValidationError
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
-from diaspora.places.countries import COMMON_DESTINATIONS, country_name, match_country
+from diaspora.places.countries import COMMON_DESTINATIONS, country_name, find_country
 
 Ctx = ContextTypes.DEFAULT_TYPE
 MAX_TYPED = 100
@@ -59,17 +59,24 @@ def _save(chat_id: int, **changes: object) -> bool:
 
 
 def _country(text: str) -> str:
-    code = match_country(text) if len(text) <= MAX_TYPED else None
-    if code is None:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ValidationError(
-            _l(
-                "I could not find a country called “%(name)s”. Try again, or press one of the "
-                "buttons above.",
-                name=shown,
-            )
+    """A country typed exactly (any of its names, in any of the three languages); a near miss
+    is offered back as buttons to confirm, never saved as a guess."""
+    found = find_country(text) if len(text) <= MAX_TYPED else None
+    if found is not None and found.code:
+        return found.code
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    if found is not None and found.candidates:
+        raise NotExact(
+            _l("Did you mean one of these countries? Press it, or type the name again."),
+            candidates=found.candidates,
         )
-    return code
+    raise ValidationError(
+        _l(
+            "I could not find a country called “%(name)s”. Try again, or press one of the "
+            "buttons above.",
+            name=shown,
+        )
+    )
 
 
 def _city(text: str) -> str:

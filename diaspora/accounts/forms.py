@@ -99,6 +99,9 @@ class ProfileForm(FlaskForm):
         _l("Sectors that interest me"), choices=list(choices.INTEREST_SECTORS.items())
     )
     locale = SelectField(_l("Preferred language"))
+    timezone = SelectField(
+        _l("Time zone"), description=_l("Dates and times on the site and in the bot use it.")
+    )
     notify_news = BooleanField(_l("News from my home community"))
     notify_surveys = BooleanField(_l("Invitations to surveys"))
     notify_projects = BooleanField(_l("Updates on projects I follow"))
@@ -117,6 +120,7 @@ class ProfileForm(FlaskForm):
             self.country_code,
             self.home_place_id,
             self.locale,
+            self.timezone,
         ):
             field.validate_choice = False
 

@@ -19,6 +19,7 @@ from sqlalchemy import types as sa_types
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from diaspora import timezones
 from diaspora.accounts import choices
 from diaspora.accounts.models import ROLES, AuthorityPlace, Profile, User
 from diaspora.accounts.permissions import require
@@ -171,6 +172,18 @@ def set_locale(user: User, locale: str) -> None:
     if code and user.locale != code:
         user.locale = code
         db.session.commit()
+
+
+def set_timezone(actor: User, owner: User, zone: str | None) -> User:
+    """The zone the member's times are shown in; empty: follow the country of residence."""
+    require(actor, "profile.edit", owner)
+    zone = (zone or "").strip() or None
+    if zone is not None and not timezones.is_timezone(zone):
+        raise ValidationError(_l("Choose one of the options offered."), field="timezone")
+    if owner.timezone != zone:
+        owner.timezone = zone
+        db.session.commit()
+    return owner
 
 
 def ensure_profile(user: User) -> Profile:
@@ -341,6 +354,7 @@ def profile_summary(user: User, locale: str) -> list[SummaryLine]:
         return_plan = choices.RETURN_PLANS.get(profile.return_plan)
         remittances = choices.REMITTANCES.get(profile.remittances)
         language = LANGUAGE_NAMES.get(user.locale) if user.locale else None
+        zone = timezones.member_timezone(user)
         home = profile.home_place.full_name(locale) if profile.home_place else None
         lines = [
             ("country", _l("Country of residence"),
@@ -352,6 +366,7 @@ def profile_summary(user: User, locale: str) -> list[SummaryLine]:
             ("remittances", _l("Sends money home"), str(remittances) if remittances else None),
             ("sectors", _l("Sectors that interest me"), sectors or None),
             ("language", _l("Language"), language),
+            ("timezone", _l("Time zone"), timezones.timezone_label(zone, locale)),
         ]
         return [SummaryLine(key, str(label), value or None) for key, label, value in lines]
 

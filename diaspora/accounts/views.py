@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from diaspora import timezones
 from diaspora.accounts import service, sessions
 from diaspora.accounts import telegram as telegram_accounts
 from diaspora.accounts.deeplink import open_in_telegram
@@ -170,6 +171,14 @@ def _fill_profile_choices(
     found (None when nothing was looked for)."""
     form.country_code.choices = [("", _("— choose —")), *country_choices(locale)]
     form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+    profile = service.ensure_profile(current_user)
+    automatic = timezones.timezone_label(
+        timezones.country_timezone(profile.country_code) or timezones.DEFAULT_TIMEZONE, locale
+    )
+    form.timezone.choices = [
+        ("", _("As in my country of residence: %(zone)s", zone=automatic)),
+        *timezones.timezone_choices(locale, current_user.timezone),
+    ]
     found = places.search_places(find, limit=30) if find else None
     if found:
         shown = found + ([current] if current is not None and current not in found else [])
@@ -198,10 +207,13 @@ def edit_profile() -> ResponseReturnValue:
         form.home_place_id.data = str(profile.home_place_id or "")
         form.country_code.data = profile.country_code or ""
         form.locale.data = current_user.locale or current_locale()
+        form.timezone.data = current_user.timezone or ""
         for field in ("birth_band", "gender", "occupation_sector", "return_plan", "remittances"):
             getattr(form, field).data = getattr(profile, field) or ""
     if form.validate_on_submit():
         try:
+            # first: an unknown zone refuses the form before anything is saved
+            service.set_timezone(current_user, current_user, form.timezone.data)
             service.update_profile(
                 current_user,
                 current_user,

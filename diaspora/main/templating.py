@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 
 from diaspora.accounts import choices
 from diaspora.accounts.permissions import can
+from diaspora.formatting import format_day, format_money, format_when
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, localized
 from diaspora.places.countries import country_name
 
@@ -39,7 +40,14 @@ def register_template_helpers(app: Flask) -> None:
         localized=lambda value: localized(value, current_locale()),
         country_name=lambda code: country_name(code, current_locale()),
         choices=choices,
-        format_date=format_date,
-        format_datetime=format_datetime,
+        format_when=format_when,
+        format_day=format_day,
+        format_money=format_money,
+        # Older templates' names, kept so every date reads the same: Babel's "short",
+        # "medium" formats are not how people here write dates (seconds, «ноя.»).
+        format_datetime=lambda value, _format=None: format_when(value),
+        format_date=lambda value, _format=None: format_day(value),
         format_decimal=format_decimal,
     )
+    # {{ post.published_at|when }}, {{ day|day }}, {{ amount|money }}
+    app.jinja_env.filters.update(when=format_when, day=format_day, money=format_money)

@@ -215,7 +215,7 @@ def registered_chat(app: Flask, new_chat: Callable[..., Chat]) -> Callable[..., 
                 privacy_accepted_at=utcnow(),
             )
             user.profile = Profile(
-                country_code="RU", city="Москва", home_place_id=home.id, **profile
+                **{"country_code": "RU", "city": "Москва", "home_place_id": home.id, **profile}
             )
             db.session.add(user)
             db.session.commit()
