@@ -189,7 +189,7 @@ def _render_list(context: Ctx, locale: str, page: ListPage, offset: int) -> tupl
     if page.more:
         nav.append(button(t(context, locale, _l("More")) + " »", LIST.control("p", offset + PAGE)))
     markup = keyboard(*[rows[i : i + 2] for i in range(0, len(rows), 2)], nav)
-    return clip("\n".join(lines)), markup
+    return clip("\n".join(lines)), markup if markup.inline_keyboard else None
 
 
 async def show_projects(update: Update, context: Ctx, offset: int = 0, *,
@@ -313,7 +313,7 @@ class PhotoQuestion(Question):
             file_id, size = message.document.file_id, message.document.file_size
         if size and size > MAX_IMAGE_BYTES:
             await say(update, context, _l("This image is too large (5 MB at most). Send a "
-                                          "smaller one, or press Done."),
+                                          "smaller one."),
                       self._markup(context, locale))
             return None
         ids = self.file_ids(context)
@@ -635,7 +635,7 @@ def register(application: Application) -> None:
     _first_in_its_group(application, FLOW.build())
     menu.add_item(application, "projects", _l("Projects"), show_projects, order=30)
     menu.add_item(application, "propose", _l("Propose a project"), propose, order=40)
-    menu.add_command(application, "projects", _l("Projects for home, to support"),
+    menu.add_command(application, "projects", _l("Projects you can support"),
                      projects_command, order=26)
     menu.add_command(application, "propose", _l("Propose a project for your home community"),
                      order=27)

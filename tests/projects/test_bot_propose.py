@@ -24,14 +24,14 @@ TEXTS = {
     "ky": {
         "title_question": "Долбоордун аталышы",
         "preview": "Сиздин сунушуңуз",
-        "budget": "150 000 сом",
+        "budget": "150\u00a0000\u00a0сом",
         "thanks": "Рахмат! Сунушуңуз модераторлорго жөнөтүлдү.",
         "continue": "Сунушуңузду токтогон жериңизден улантабыз.",
     },
     "ru": {
         "title_question": "Название проекта",
         "preview": "Ваше предложение",
-        "budget": "150 000 сом",
+        "budget": "150\u00a0000\u00a0сом",
         "thanks": "Спасибо! Ваше предложение отправлено модераторам.",
         "continue": "Продолжим ваше предложение с того места, где вы остановились.",
     },
@@ -111,7 +111,7 @@ def test_proposal_end_to_end_with_restarts_and_a_photo(app, tg, bot, registered_
     try:
         # "Propose a project" again says where we are and asks the same question
         replies = chat.press_data("m:propose", message=menu, n=2)
-        assert replies[0]["plain_text"] == texts["continue"]
+        assert replies[0]["plain_text"].startswith(texts["continue"])
         assert replies[1]["plain_text"].startswith("8/8 · ")
         preview = chat.press_data("pjphoto!done", message=replies[1], n=2)[1]
         body = preview["plain_text"]
