@@ -172,14 +172,12 @@ def _render_list(context: Ctx, locale: str, page: ListPage, offset: int) -> tupl
             f"<i>{h(context, locale, item.status)}</i> · 👥 {people} · "
             f'<a href="{esc(item.url)}">{link}</a>',
         ]
-        if item.supportable:
-            if item.supported:
-                label, data = "✅ " + t(context, locale, _l("%(n)s · Supported", n=number)), \
-                    LIST.control("u", item.id, offset)
-            else:
-                label, data = "👍 " + t(context, locale, _l("%(n)s · Support", n=number)), \
-                    LIST.control("s", item.id, offset)
-            rows.append(button(label, data))
+        if item.supportable and item.supported:
+            label = "✅ " + t(context, locale, _l("%(n)s · Supported", n=number))
+            rows.append(button(label, LIST.control("u", item.id, offset)))
+        elif item.supportable:
+            label = "👍 " + t(context, locale, _l("%(n)s · Support", n=number))
+            rows.append(button(label, LIST.control("s", item.id, offset)))
     if not page.registered:
         lines += ["", h(context, locale, _l("To support a project, register first: send /start."))]
     nav = []

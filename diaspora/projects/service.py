@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.models import User
@@ -456,9 +457,11 @@ def list_home_first(region_id: int | None, offset: int, limit: int) -> tuple[lis
     indexed queries, whatever the offset."""
     public = Project.status.in_(PUBLIC_STATES)
     newest = (Project.published_at.desc(), Project.id.desc())
+    # A list shows no budget lines or photos: loaded only if someone asks for them.
+    listed = select(Project).options(lazyload(Project.budget_items), lazyload(Project.photos))
     if region_id is None:
         rows = list(db.session.scalars(
-            select(Project).where(public).order_by(*newest).offset(offset).limit(limit + 1)))
+            listed.where(public).order_by(*newest).offset(offset).limit(limit + 1)))
         return rows[:limit], len(rows) > limit
     home = and_(public, Project.region_id == region_id)
     others = and_(public, or_(Project.region_id != region_id, Project.region_id.is_(None)))
@@ -466,11 +469,11 @@ def list_home_first(region_id: int | None, offset: int, limit: int) -> tuple[lis
     found: list[Project] = []
     if offset < home_count:
         found = list(db.session.scalars(
-            select(Project).where(home).order_by(*newest).offset(offset).limit(limit + 1)))
+            listed.where(home).order_by(*newest).offset(offset).limit(limit + 1)))
     wanted = limit + 1 - len(found)
     if wanted > 0:
         found += db.session.scalars(
-            select(Project).where(others).order_by(*newest)
+            listed.where(others).order_by(*newest)
             .offset(max(0, offset - home_count)).limit(wanted))
     return found[:limit], len(found) > limit
 

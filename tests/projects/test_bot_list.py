@@ -154,3 +154,34 @@ def _answer_text(tg, data: str) -> str | None:
                 return answer["answer"].get("text")
         time.sleep(0.01)
     raise AssertionError(f"callback {data!r} not answered")
+
+
+def test_a_page_costs_the_same_queries_for_one_project_or_five(app, registered_chat):
+    """No query per listed project (places, supports, permissions): a fixed number."""
+    from bot.handlers.projects import _list_page
+
+    chat = registered_chat(locale="en")
+    home_in(app, chat.id, "KG-N")
+
+    def count(offset: int) -> tuple[int, int]:
+        statements: list[str] = []
+
+        def remember(conn, cursor, statement, *args):  # noqa: ANN001
+            statements.append(statement)
+
+        with app.app_context():
+            sa.event.listen(db.engine, "before_cursor_execute", remember)
+            try:
+                page = _list_page(chat.id, offset, "en")
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", remember)
+            db.session.remove()
+        return len(page.items), len(statements)
+
+    publish(app, "KG-N", ["Naryn 1"])
+    publish(app, "KG-O", ["Osh 1"])
+    shown_two, queries_two = count(0)
+    publish(app, "KG-C", [f"Chui {n}" for n in range(6)])
+    shown_five, queries_five = count(0)
+    assert (shown_two, shown_five) == (2, 5)
+    assert queries_five == queries_two <= 6
