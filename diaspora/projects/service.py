@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.models import User
@@ -134,6 +135,19 @@ def clean_som(value: int | str | None, field_: str = "budget_som") -> int | None
     return int(text)
 
 
+def clean_title(value: str | None) -> str:
+    """A project's title as save_project takes it (the bot checks each answer as typed)."""
+    return _text(value, TITLE_MAX, "title", required=True)
+
+
+def clean_summary(value: str | None) -> str:
+    return _text(value, SUMMARY_MAX, "summary", required=True)
+
+
+def clean_description(value: str | None) -> str:
+    return _text(value, DESCRIPTION_MAX, "description")
+
+
 def _place_for(actor: User, place_id: int | None, as_authority: bool) -> Place:
     place = db.session.get(Place, int(place_id)) if place_id else None
     if place is None:
@@ -152,9 +166,9 @@ def save_project(actor: User, draft: ProjectDraft, project: Project | None = Non
         require(actor, "projects.edit", project)
     as_authority = draft.as_authority if project is None else project.origin == AUTHORITY
     place = _place_for(actor, draft.place_id, as_authority)
-    title = _text(draft.title, TITLE_MAX, "title", required=True)
-    summary_ = _text(draft.summary, SUMMARY_MAX, "summary", required=True)
-    description = _text(draft.description, DESCRIPTION_MAX, "description")
+    title = clean_title(draft.title)
+    summary_ = clean_summary(draft.summary)
+    description = clean_description(draft.description)
     if draft.sector and draft.sector not in INTEREST_SECTORS:
         raise ValidationError(_l("Choose a sector from the list."), field="sector")
     contributions = list(dict.fromkeys(c for c in draft.contributions if c))
@@ -435,6 +449,43 @@ def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE
     else:
         query = query.order_by(Project.published_at.desc(), Project.id.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def list_home_first(region_id: int | None, offset: int, limit: int) -> tuple[list[Project], bool]:
+    """Public projects, those of the region `region_id` first, newest first within each part
+    (the bot's list for a member from that region); and whether more follow. At most three
+    indexed queries, whatever the offset."""
+    public = Project.status.in_(PUBLIC_STATES)
+    newest = (Project.published_at.desc(), Project.id.desc())
+    # A list shows no budget lines or photos: loaded only if someone asks for them.
+    listed = select(Project).options(lazyload(Project.budget_items), lazyload(Project.photos))
+    if region_id is None:
+        rows = list(db.session.scalars(
+            listed.where(public).order_by(*newest).offset(offset).limit(limit + 1)))
+        return rows[:limit], len(rows) > limit
+    home = and_(public, Project.region_id == region_id)
+    others = and_(public, or_(Project.region_id != region_id, Project.region_id.is_(None)))
+    home_count = db.session.scalar(select(func.count(Project.id)).where(home)) or 0
+    found: list[Project] = []
+    if offset < home_count:
+        found = list(db.session.scalars(
+            listed.where(home).order_by(*newest).offset(offset).limit(limit + 1)))
+    wanted = limit + 1 - len(found)
+    if wanted > 0:
+        found += db.session.scalars(
+            listed.where(others).order_by(*newest)
+            .offset(max(0, offset - home_count)).limit(wanted))
+    return found[:limit], len(found) > limit
+
+
+def supported_ids(actor: Any, project_ids: Iterable[int]) -> set[int]:
+    """Which of these projects `actor` supports (one query for a whole list)."""
+    member_id, ids = getattr(actor, "id", None), list(project_ids)
+    if member_id is None or not ids:
+        return set()
+    return set(db.session.scalars(
+        select(ProjectSupport.project_id)
+        .where(ProjectSupport.user_id == member_id, ProjectSupport.project_id.in_(ids))))
 
 
 def own_projects(actor: User) -> list[Project]:
