@@ -31,6 +31,7 @@ registers its prefix when the flow is created (at import time).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -194,6 +195,8 @@ class Question:
                 return await self.flow.answered(update, context, self, kept)
         if parsed.control == "back" and self.flow.may_go_back(context, self):
             await ack(update, context, None)
+            with contextlib.suppress(BadRequest):  # the buttons of the question left go
+                await update.callback_query.edit_message_reply_markup(None)
             return await self.flow.back(update, context, self)
         await stale(update, context)
         return None
@@ -232,10 +235,10 @@ class SingleChoice(Question):
         self.show, self.chosen = show, chosen
         self.prefix = _prefix(prefix, name)
 
-    async def label(self, context: Ctx, locale: str, code: str) -> str:
+    def label(self, context: Ctx, locale: str, options: Mapping[str, object], code: str) -> str:
         if self.show is not None:
             return self.show(code, locale)
-        return t(context, locale, (await _options(self.options, context, locale))[code])
+        return t(context, locale, options[code])
 
     async def render(
         self, update: Update, context: Ctx, locale: str
@@ -243,7 +246,7 @@ class SingleChoice(Question):
         options = await _options(self.options, context, locale)
         before = self.chosen(context) if self.chosen is not None else None
         choice_rows = rows(
-            [button(("✓ " if c == before else "") + await self.label(context, locale, c),
+            [button(("✓ " if c == before else "") + self.label(context, locale, options, c),
                     self.prefix.data(c)) for c in options],
             self.per_row,
         )
@@ -270,7 +273,7 @@ class SingleChoice(Question):
             await stale(update, context)
             return None
         code = parsed.value
-        shown = esc(await self.label(context, locale, code))
+        shown = esc(self.label(context, locale, options, code))
         await ack(update, context, shown)
         return await self.flow.answered(update, context, self, Answer(code, shown))
 
