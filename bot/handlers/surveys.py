@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
@@ -374,8 +375,9 @@ async def _summary_prompt(context: Ctx, locale: str) -> str:
     for number, (qid, prompt) in enumerate(view["questions"], 1):
         line = f"{number}. {esc(shorten(prompt, 120))}\n<b>{shown.get(str(qid)) or skipped}</b>"
         if sum(len(x) + 2 for x in lines) + len(line) > room:
-            lines.append(h(context, locale, _l("… and %(n)s more.",
-                                               n=len(view["questions"]) - number + 1)))
+            lines.append(h(context, locale, lazy_ngettext(
+                "… and %(num)d more question.", "… and %(num)d more questions.",
+                len(view["questions"]) - number + 1)))
             break
         lines.append(line)
     return "\n\n".join(["\n".join(head), *lines])
@@ -558,7 +560,8 @@ async def show_intro(update: Update, context: Ctx) -> None:
             text += (f'\n<a href="{esc(intro["results"])}">'
                      + h(context, locale, _l("See the results")) + "</a>")
     else:
-        facts = [_l("%(n)s questions, one at a time.", n=intro["questions"]),
+        facts = [lazy_ngettext("%(num)d question, one at a time.",
+                               "%(num)d questions, one at a time.", intro["questions"]),
                  _l("Your answers are anonymous.") if intro["anonymous"]
                  else _l("Your answers are kept with your name."),
                  _l("You can stop at any time and continue later; /cancel leaves without "

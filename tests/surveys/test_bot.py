@@ -58,8 +58,9 @@ def pick_district(chat, home: dict, region: str | None = None) -> tuple[str, dic
     label, district = place_buttons(districts)[0]
     replies = chat.press_data(district, message=districts)
     page = replies[-1]
-    if any(data.startswith("svp!this") for _, data in chat.buttons(page)):
-        replies = chat.press("Skip", message=page, n=2)  # keep the district
+    keep = [data for _, data in chat.buttons(page) if data.startswith("svp!this")]
+    if keep:
+        replies = chat.press_data(keep[0], message=page, n=2)  # keep the district
     else:
         replies = chat.wait(lambda ms: len(ms) >= 2)
     return label, replies[-1]
