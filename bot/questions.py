@@ -22,6 +22,14 @@ Widgets know nothing about what a conversation is for. Each asks its question (w
 `Answer` to the flow, which calls `on_answer` and moves on. `on_answer` returns None to go
 on, `STAY` to keep the question (it has explained why), or `END` to stop the conversation.
 
+Questions that come from data (a survey's) use the same widgets with settings read from the
+conversation: options and prompts may be functions of (context, locale), sync or async; Skip
+and a multiple choice's `limit` functions of the context; a typed answer's check
+`FromContext(fn)`. A Flow subclass decides where to go (`on_answer` returns `Goto(name)`),
+what "3/7" says (`progress`), whether Back is offered and where it leads (`may_go_back`,
+`back`), the answer offered as "Keep" after Back (`kept`), and the step its controls carry
+(`step_args`), so Skip/Done/Back of an earlier question's message are answered as stale.
+
 State: everything a conversation keeps lives in `context.user_data[flow.name]` (scratch of
 the widgets, e.g. the sectors ticked so far or the region being browsed), and the current
 question is the ConversationHandler's persisted state (the question's `name`: keep names
