@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.callbacks import any_of_pattern, register_prefix, whole_number
 from bot.handlers import menu
@@ -596,11 +596,16 @@ def register(application: Application) -> None:
     application.add_handler(SURVEY.handler(show_intro))
     conversation = FLOW.build()
     application.add_handler(conversation)
-    # First in its group: while a survey is under way its typed answers and /cancel go to
-    # it, not to the commands and conversations features registered earlier.
+    # Before the general /cancel ("There is nothing to cancel", registered earlier by the
+    # accounts feature), so /cancel leaves a survey under way; still after the registration
+    # conversation, whose questions (a /profile change asked while a survey is paused) win.
     handlers = application.handlers[0]
-    handlers.remove(conversation)
-    handlers.insert(0, conversation)
+    general_cancel = next((i for i, handler in enumerate(handlers)
+                           if isinstance(handler, CommandHandler)
+                           and "cancel" in handler.commands), None)
+    if general_cancel is not None:
+        handlers.remove(conversation)
+        handlers.insert(general_cancel, conversation)
     application.add_handler(
         CallbackQueryHandler(stale_question, pattern=any_of_pattern(*FLOW.prefixes))
     )

@@ -103,7 +103,7 @@ def test_every_kind_skip_back_condition_retry(app, tg, bot, registered_chat, mak
     assert "1 means “Not at all”, 5 means “Fully”." in scale["plain_text"]
     assert [label for label, _ in chat.buttons(scale)] == ["1", "2", "3", "4", "5", "⬅ Back"]
     # Back: the previous question again, with its ticks as they were
-    again = chat.press("⬅ Back", message=scale)[-1]
+    again = chat.press("⬅ Back", message=scale, n=2)[-1]
     assert again["plain_text"].startswith("2/8 · Which sectors")
     assert [label for label, _ in chat.buttons(again)][:4] == [
         "✓ Agriculture", "Education", "✓ Health & care", "Roads"]
@@ -119,7 +119,7 @@ def test_every_kind_skip_back_condition_retry(app, tg, bot, registered_chat, mak
     assert city[0]["plain_text"] == "✅ 15000"
     assert city[1]["plain_text"].startswith("5/8 · Your city abroad (optional)")
     # Back to a typed answer: it is shown, and kept with one press
-    amount = chat.press("⬅ Back", message=city[1])[-1]
+    amount = chat.press("⬅ Back", message=city[1], n=2)[-1]
     assert "Your answer: 15000" in amount["plain_text"]
     city = chat.press("✅ Keep this answer", message=amount, n=2)[-1]
     assert city["plain_text"].startswith("5/8 · Your city abroad")
@@ -232,7 +232,7 @@ def test_restart_midway_resumes_there(app, tg, bot, registered_chat, make_survey
         resumed = chat.press("▶ Продолжить", message=intro)[0]
         assert resumed["plain_text"].startswith("5/8 · Your city abroad (ru)")
         # Back still knows the answers given before the restart
-        amount = chat.press("⬅ Назад", message=resumed)[-1]
+        amount = chat.press("⬅ Назад", message=resumed, n=2)[-1]
         assert "12500" in amount["plain_text"]
     finally:
         again.stop()
@@ -346,3 +346,20 @@ def test_not_registered_and_nothing_open(app, bot, new_chat, registered_chat):  
     menu = chat.command("menu")[0]
     listing = chat.press("Surveys", message=menu)[0]
     assert listing["plain_text"].startswith("There are no open surveys for you right now.")
+
+
+def test_a_paused_survey_leaves_profile_changes_alone(app, bot, registered_chat, make_survey):  # noqa: F811
+    make_survey()
+    chat = registered_chat()
+    start(chat)
+    sectors = chat.press("No", n=2)[-1]
+    # a pause: the member changes their city in /profile, then comes back to the survey
+    profile = chat.command("profile")[0]
+    chat.press("City", message=profile)
+    replies = chat.send("Казань", n=2)
+    assert "City: Казань" in replies[-1]["plain_text"]
+    assert chat_user(app, chat.id).profile.city == "Казань"
+    scale = chat.press("✅ Done", message=sectors, n=2)[-1]
+    assert scale["plain_text"].startswith("3/7 · How much do you trust")
+    assert chat.command("cancel")[0]["plain_text"].startswith("Stopped. Nothing was sent")
+    assert chat.command("cancel")[0]["plain_text"] == "There is nothing to cancel."
