@@ -22,6 +22,14 @@ Widgets know nothing about what a conversation is for. Each asks its question (w
 `Answer` to the flow, which calls `on_answer` and moves on. `on_answer` returns None to go
 on, `STAY` to keep the question (it has explained why), or `END` to stop the conversation.
 
+Questions that come from data (a survey's) use the same widgets with settings read from the
+conversation: options and prompts may be functions of (context, locale), sync or async; Skip
+and a multiple choice's `limit` functions of the context; a typed answer's check
+`FromContext(fn)`. A Flow subclass decides where to go (`on_answer` returns `Goto(name)`),
+what "3/7" says (`progress`), whether Back is offered and where it leads (`may_go_back`,
+`back`), the answer offered as "Keep" after Back (`kept`), and the step its controls carry
+(`step_args`), so Skip/Done/Back of an earlier question's message are answered as stale.
+
 State: everything a conversation keeps lives in `context.user_data[flow.name]` (scratch of
 the widgets, e.g. the sectors ticked so far or the region being browsed), and the current
 question is the ConversationHandler's persisted state (the question's `name`: keep names
@@ -31,6 +39,8 @@ registers its prefix when the flow is created (at import time).
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,7 +60,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.callbacks import Prefix, any_of_pattern, register_prefix, whole_number
+from bot.callbacks import Parsed, Prefix, any_of_pattern, register_prefix, whole_number
 from bot.handlers.common import ack, button, call_service, keyboard, rows, say, send, stale
 from bot.handlers.fallback import explain_unexpected
 from bot.runtime import db, esc, h, lang, t
@@ -62,8 +72,23 @@ END = ConversationHandler.END
 STAY = "stay"  # an on_answer outcome: keep asking the same question
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 ANY_MESSAGE = filters.UpdateType.MESSAGE & ~filters.COMMAND
-# A prompt: a catalog text, or a function (context, locale) -> HTML for prompts with markup.
+# A prompt: a catalog text, or a function (context, locale) -> HTML (or an awaitable of it)
+# for prompts with markup or read from the database (a survey's question).
 Prompt = Any
+# Options: {code: label}, or a function (context, locale) -> such a mapping (or an awaitable
+# of it) for options that depend on the conversation (a survey question's options).
+Options = Mapping[str, object] | Callable[[Any, str], Any]
+# A yes/no setting (skip, a limit...): a value, or a function (context) -> value, read from
+# the conversation's state (e.g. whether the current survey question is optional).
+Setting = Any
+
+
+@dataclass(frozen=True)
+class Goto:
+    """An on_answer outcome: ask the question of this name next (a survey's next question,
+    which depends on the answers), instead of the one after in the list."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -77,10 +102,24 @@ OnAnswer = Callable[[Update, Ctx, "Question", Answer], Awaitable[object]]
 Hook = Callable[[Update, Ctx], Awaitable[object]]
 
 
-def _prompt_html(context: Ctx, locale: str, prompt: Prompt) -> str:
+async def _maybe(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _prompt_html(context: Ctx, locale: str, prompt: Prompt) -> str:
     if callable(prompt):
-        return prompt(context, locale)
+        return await _maybe(prompt(context, locale))
     return h(context, locale, prompt)
+
+
+def _setting(value: Setting, context: Ctx) -> Any:
+    return value(context) if callable(value) else value
+
+
+async def _options(options: Options, context: Ctx, locale: str) -> Mapping[str, object]:
+    if callable(options):
+        return await _maybe(options(context, locale))
+    return options
 
 
 def _prefix(name: str | Prefix, owner: str) -> Prefix:
@@ -89,11 +128,17 @@ def _prefix(name: str | Prefix, owner: str) -> Prefix:
 
 # -- the widgets -----------------------------------------------------------------------------
 
+# Controls every widget may show besides its own: Skip (an optional question), Keep (the
+# answer given before, after Back) and Back (the previous question, where the flow allows it).
+SHARED_CONTROLS = ("skip", "keep", "back")
+
 
 class Question:
     """One step. `name` is the persisted conversation state: keep it stable."""
 
     prefix: Prefix | None = None
+    skip: Setting = False
+    offers_keep = False  # typed answers and places: a "Keep" button after Back
 
     def __init__(self, name: str, prompt: Prompt, *, counted: bool = True) -> None:
         self.name, self.prompt, self.counted = name, prompt, counted
@@ -105,7 +150,7 @@ class Question:
     async def render(
         self, update: Update, context: Ctx, locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        return _prompt_html(context, locale, self.prompt), None
+        return await _prompt_html(context, locale, self.prompt), None
 
     async def ask(self, update: Update, context: Ctx) -> None:
         locale = lang(update, context)
@@ -115,82 +160,142 @@ class Question:
     def handlers(self) -> list[BaseHandler]:
         return []
 
+    # controls: their data carries the flow's step (a survey: the question id), so a
+    # control of an earlier message is stale, not applied to the question asked now --------
+
+    def control_data(self, context: Ctx, name: str) -> str:
+        return self.prefix.control(name, *self.flow.step_args(context))
+
+    def is_current(self, context: Ctx, parsed: Parsed) -> bool:
+        return parsed.args == tuple(str(a) for a in self.flow.step_args(context))
+
+    def skips(self, context: Ctx) -> bool:
+        return bool(_setting(self.skip, context))
+
     def skip_button(self, context: Ctx, locale: str) -> InlineKeyboardButton:
-        return button(t(context, locale, _l("Skip")), self.prefix.control("skip"))
+        return button(t(context, locale, _l("Skip")), self.control_data(context, "skip"))
+
+    def controls(self, context: Ctx, locale: str) -> list[InlineKeyboardButton]:
+        """Keep / Skip / Back, as this question and the flow allow."""
+        found = []
+        if self.offers_keep and self.flow.kept(context, self) is not None:
+            found.append(button("✅ " + t(context, locale, _l("Keep this answer")),
+                                self.control_data(context, "keep")))
+        if self.skips(context):
+            found.append(self.skip_button(context, locale))
+        if self.flow.may_go_back(context, self):
+            found.append(button("⬅ " + t(context, locale, _l("Back")),
+                                self.control_data(context, "back")))
+        return found
+
+    async def shared_control(self, update: Update, context: Ctx, parsed: Parsed | None) -> Any:
+        """Handle Skip, Keep or Back; NOT_SHARED for anything else."""
+        if parsed is None or parsed.control not in SHARED_CONTROLS:
+            return NOT_SHARED
+        if not self.is_current(context, parsed):
+            await stale(update, context)
+            return None
+        if parsed.control == "skip" and self.skips(context):
+            return await self.skipped(update, context)
+        if parsed.control == "keep" and self.offers_keep:
+            kept = self.flow.kept(context, self)
+            if kept is not None:
+                await ack(update, context, kept.shown)
+                return await self.flow.answered(update, context, self, kept)
+        if parsed.control == "back" and self.flow.may_go_back(context, self):
+            await ack(update, context, None)
+            with contextlib.suppress(BadRequest):  # the buttons of the question left go
+                await update.callback_query.edit_message_reply_markup(None)
+            return await self.flow.back(update, context, self)
+        await stale(update, context)
+        return None
 
     async def skipped(self, update: Update, context: Ctx) -> object:
         await ack(update, context, h(context, lang(update, context), _l("Skipped")))
         return await self.flow.answered(update, context, self, Answer(None, "", skipped=True))
 
 
+NOT_SHARED = object()
+
+
 class SingleChoice(Question):
     """Buttons, one answer; optionally Skip, and an "other" button that asks to type
-    (the typed text is checked by `validate`, a service function raising ValidationError)."""
+    (the typed text is checked by `validate`, a service function raising ValidationError).
+    `chosen` (context -> code) marks the answer given before with ✓ (after Back)."""
 
     def __init__(
         self,
         name: str,
         prompt: Prompt,
-        options: Mapping[str, object],
+        options: Options,
         *,
         prefix: str | Prefix,
-        skip: bool = False,
+        skip: Setting = False,
         per_row: int = 1,
         other: tuple[object, object] | None = None,  # (button label, hint asking to type)
-        validate: Callable[[str], Any] | None = None,
+        validate: Validator | None = None,
         show: Callable[[Any, str], str] | None = None,  # (value, locale) -> plain text
+        chosen: Callable[[Ctx], str | None] | None = None,
         counted: bool = True,
     ) -> None:
         super().__init__(name, prompt, counted=counted)
         self.options, self.skip, self.per_row = options, skip, per_row
         self.other, self.validate = other, validate
-        self.show = show
+        self.show, self.chosen = show, chosen
         self.prefix = _prefix(prefix, name)
 
-    def label(self, context: Ctx, locale: str, code: str) -> str:
+    def label(self, context: Ctx, locale: str, options: Mapping[str, object], code: str) -> str:
         if self.show is not None:
             return self.show(code, locale)
-        return t(context, locale, self.options[code])
+        return t(context, locale, options[code])
 
     async def render(
         self, update: Update, context: Ctx, locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
+        options = await _options(self.options, context, locale)
+        before = self.chosen(context) if self.chosen is not None else None
         choice_rows = rows(
-            [button(self.label(context, locale, c), self.prefix.data(c)) for c in self.options],
+            [button(("✓ " if c == before else "") + self.label(context, locale, options, c),
+                    self.prefix.data(c)) for c in options],
             self.per_row,
         )
         extra = []
         if self.other is not None:
-            extra.append(button(t(context, locale, self.other[0]), self.prefix.control("other")))
-        if self.skip:
-            extra.append(self.skip_button(context, locale))
-        return _prompt_html(context, locale, self.prompt), keyboard(*choice_rows, extra)
+            extra.append(button(t(context, locale, self.other[0]),
+                                self.control_data(context, "other")))
+        extra += self.controls(context, locale)
+        return await _prompt_html(context, locale, self.prompt), keyboard(*choice_rows, extra)
 
     async def pressed(self, update: Update, context: Ctx) -> object:
         parsed = self.prefix.parse(update.callback_query.data)
         locale = lang(update, context)
-        if parsed and parsed.control == "skip" and self.skip:
-            return await self.skipped(update, context)
-        if parsed and parsed.control == "other" and self.other is not None:
+        shared = await self.shared_control(update, context, parsed)
+        if shared is not NOT_SHARED:
+            return shared
+        if (parsed and parsed.control == "other" and self.other is not None
+                and self.is_current(context, parsed)):
             await ack(update, context, h(context, locale, self.other[0]))
             await send(update, context, h(context, locale, self.other[1]))
             return None
+        options = await _options(self.options, context, locale)
+        # A country offered after a near miss ("Did you mean …?") is a valid answer too.
         suggested = self.flow.scratch(context, self).get("suggested", [])
-        if parsed is None or (parsed.value not in self.options and parsed.value not in suggested):
+        if parsed is None or (parsed.value not in options and parsed.value not in suggested):
             await stale(update, context)
             return None
         code = parsed.value
         self.flow.scratch(context, self).pop("suggested", None)
-        await ack(update, context, esc(self.label(context, locale, code)))
-        return await self.flow.answered(
-            update, context, self, Answer(code, esc(self.label(context, locale, code)))
-        )
+        shown = esc(self.label(context, locale, options, code))
+        await ack(update, context, shown)
+        return await self.flow.answered(update, context, self, Answer(code, shown))
 
     async def typed(self, update: Update, context: Ctx) -> object:
         """A typed answer: taken when `validate` is sure; a near miss (NotExact) is offered
         back as buttons ("Did you mean …?") and saved only when pressed."""
+        check = (self.validate.fn(context) if isinstance(self.validate, FromContext)
+                 else self.validate)
         try:
-            value = await db(context, self.validate, update.message.text or "")
+            value = await db(context, check, update.message.text or "")
         except NotExact as near:
             await self._offer(update, context, near)
             return None
@@ -201,9 +306,11 @@ class SingleChoice(Question):
 
     async def _offer(self, update: Update, context: Ctx, near: NotExact) -> None:
         locale = lang(update, context)
-        offered = [c for c in near.candidates if self.show is not None or c in self.options]
+        options = await _options(self.options, context, locale)
+        offered = [c for c in near.candidates if self.show is not None or c in options]
         self.flow.scratch(context, self)["suggested"] = offered
-        buttons = [button(self.label(context, locale, c), self.prefix.data(c)) for c in offered]
+        buttons = [button(self.label(context, locale, options, c), self.prefix.data(c))
+                   for c in offered]
         await send(update, context, h(context, locale, near.message), keyboard(*rows(buttons)))
 
     def handlers(self) -> list[BaseHandler]:
@@ -217,32 +324,36 @@ class TypedAnswer(Question):
     """A typed answer, checked by `validate` (a service function: returns the clean value or
     raises ValidationError, whose message is the member's cue to try again)."""
 
+    offers_keep = True
+
     def __init__(
         self,
         name: str,
         prompt: Prompt,
         *,
-        validate: Callable[[str], Any],
+        validate: Validator,
         prefix: str | Prefix | None = None,
-        skip: bool = False,
+        skip: Setting = False,
         show: Callable[[Any, str], str] | None = None,
         counted: bool = True,
     ) -> None:
         super().__init__(name, prompt, counted=counted)
         self.validate, self.skip, self.show = validate, skip, show
-        if skip:
+        if skip or prefix is not None:
             self.prefix = _prefix(prefix or f"{name[:10]}_t", name)
 
     async def render(
         self, update: Update, context: Ctx, locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        markup = keyboard([self.skip_button(context, locale)]) if self.skip else None
-        return _prompt_html(context, locale, self.prompt), markup
+        controls = self.controls(context, locale) if self.prefix is not None else []
+        markup = keyboard(controls) if controls else None
+        return await _prompt_html(context, locale, self.prompt), markup
 
     async def pressed(self, update: Update, context: Ctx) -> object:
         parsed = self.prefix.parse(update.callback_query.data)
-        if parsed and parsed.control == "skip":
-            return await self.skipped(update, context)
+        shared = await self.shared_control(update, context, parsed)
+        if shared is not NOT_SHARED:
+            return shared
         await stale(update, context)
         return None
 
@@ -256,14 +367,26 @@ class TypedAnswer(Question):
         return found
 
 
+class FromContext:
+    """A validator read from the conversation's state: `fn(context)` gives the function that
+    checks the typed text (e.g. the service's check of the survey question asked now)."""
+
+    def __init__(self, fn: Callable[[Ctx], Callable[[str], Any]]) -> None:
+        self.fn = fn
+
+
+Validator = Callable[[str], Any] | FromContext
+
+
 async def _typed_answer(
     question: Question,
     update: Update,
     context: Ctx,
-    validate: Callable[[str], Any],
+    validate: Validator,
     show: Callable[[Any, str], str] | None,
 ) -> object:
-    value = await call_service(update, context, validate, update.message.text or "")
+    check = validate.fn(context) if isinstance(validate, FromContext) else validate
+    value = await call_service(update, context, check, update.message.text or "")
     if value is None:
         return None  # explained; the member types again
     return await _accept_typed(question, update, context, value, show)
@@ -282,73 +405,100 @@ async def _accept_typed(
 
 
 class MultipleChoice(Question):
-    """Buttons that tick on and off, then Done (and Skip if allowed)."""
+    """Buttons that tick on and off, then Done (and Skip if allowed). With `limit` (a number,
+    or context -> number) a tick beyond it is refused with a note saying the limit; Done with
+    nothing ticked is refused unless the question may be skipped."""
 
     def __init__(
         self,
         name: str,
         prompt: Prompt,
-        options: Mapping[str, object],
+        options: Options,
         *,
         prefix: str | Prefix,
         initial: Callable[[Update, Ctx], Awaitable[list[str]]] | None = None,
-        skip: bool = False,
+        skip: Setting = False,
         per_row: int = 2,
+        limit: Setting = None,
         counted: bool = True,
     ) -> None:
         super().__init__(name, prompt, counted=counted)
         self.options, self.initial, self.skip, self.per_row = options, initial, skip, per_row
+        self.limit = limit
         self.prefix = _prefix(prefix, name)
 
-    def _markup(self, context: Ctx, locale: str, selected: list[str]) -> InlineKeyboardMarkup:
+    def _markup(self, context: Ctx, locale: str, options: Mapping[str, object],
+                selected: list[str]) -> InlineKeyboardMarkup:
         buttons = [
             button(("✓ " if c in selected else "") + t(context, locale, label), self.prefix.data(c))
-            for c, label in self.options.items()
+            for c, label in options.items()
         ]
-        controls = [button("✅ " + t(context, locale, _l("Done")), self.prefix.control("done"))]
-        if self.skip:
-            controls.append(self.skip_button(context, locale))
+        controls = [button("✅ " + t(context, locale, _l("Done")),
+                           self.control_data(context, "done"))]
+        controls += self.controls(context, locale)
         return keyboard(*rows(buttons, self.per_row), controls)
 
     async def render(
         self, update: Update, context: Ctx, locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
+        options = await _options(self.options, context, locale)
         scratch = self.flow.scratch(context, self)
         if "selected" not in scratch:
             start = await self.initial(update, context) if self.initial else []
-            scratch["selected"] = [c for c in start if c in self.options]
-        markup = self._markup(context, locale, scratch["selected"])
-        return _prompt_html(context, locale, self.prompt), markup
+            scratch["selected"] = [c for c in start if c in options]
+        markup = self._markup(context, locale, options, scratch["selected"])
+        return await _prompt_html(context, locale, self.prompt), markup
 
     async def pressed(self, update: Update, context: Ctx) -> object:
         query = update.callback_query
         parsed = self.prefix.parse(query.data)
         locale = lang(update, context)
+        shared = await self.shared_control(update, context, parsed)
+        if shared is not NOT_SHARED:
+            return shared
+        options = await _options(self.options, context, locale)
         scratch = self.flow.scratch(context, self)
-        selected = [c for c in scratch.get("selected", []) if c in self.options]
-        if parsed and parsed.control == "skip" and self.skip:
-            return await self.skipped(update, context)
-        if parsed and parsed.control == "done":
-            shown = esc(", ".join(t(context, locale, self.options[c]) for c in selected)) or "—"
+        selected = [c for c in scratch.get("selected", []) if c in options]
+        if parsed and parsed.control == "done" and self.is_current(context, parsed):
+            if not selected and not self.skips(context):
+                await _toast(update, context, _l("Choose at least one answer, then Done."))
+                return None
+            shown = esc(", ".join(t(context, locale, options[c]) for c in selected)) or "—"
             await ack(update, context, shown)
             return await self.flow.answered(update, context, self, Answer(selected, shown))
-        if parsed is None or parsed.value not in self.options:
+        if parsed is None or parsed.value not in options:
             await stale(update, context)
             return None
+        limit = _setting(self.limit, context)
         if parsed.value in selected:
             selected.remove(parsed.value)
+        elif limit and len(selected) >= limit:
+            await _toast(update, context, _l(
+                "You can choose at most %(n)s. Untick one to choose another.", n=limit))
+            return None
         else:
             selected.append(parsed.value)
         scratch["selected"] = selected
         await query.answer()
         try:
-            await query.edit_message_reply_markup(self._markup(context, locale, selected))
+            await query.edit_message_reply_markup(
+                self._markup(context, locale, options, selected)
+            )
         except BadRequest:
             pass  # "message is not modified" after a double tap
         return None
 
     def handlers(self) -> list[BaseHandler]:
         return [self.prefix.handler(self.pressed)]
+
+
+async def _toast(update: Update, context: Ctx, message: object) -> None:
+    """A short note on the pressed button (Telegram shows it over the chat)."""
+    try:
+        await update.callback_query.answer(t(context, lang(update, context), message)[:200],
+                                           show_alert=True)
+    except BadRequest:
+        pass
 
 
 # -- the place picker ------------------------------------------------------------------------
@@ -402,11 +552,14 @@ class PlacePicker(Question):
         prefix: str | Prefix,
         page_size: int = 8,
         stop_at: Sequence[int] = (2,),
+        skip: Setting = False,
         counted: bool = True,
     ) -> None:
         super().__init__(name, prompt, counted=counted)
-        self.page_size, self.stop_at = page_size, tuple(stop_at)
+        self.page_size, self.stop_at, self.skip = page_size, tuple(stop_at), skip
         self.prefix = _prefix(prefix, name)
+
+    offers_keep = True
 
     async def _page(
         self, update: Update, context: Ctx, locale: str, parent_id: int, page: int
@@ -429,9 +582,11 @@ class PlacePicker(Question):
             extra.append(button("↩ " + t(context, locale, _l("Back")), p.control("up", parent_id)))
         if data["level"] in self.stop_at:
             extra.append(button(t(context, locale, _l("Skip")), p.control("this", parent_id)))
+        if not parent_id:
+            extra += self.controls(context, locale)  # the question's own Keep/Skip/Back
         markup = keyboard(*rows([button(n, p.data(pid)) for pid, n in chunk]), nav, extra)
         if data["level"] <= 0:
-            prompt = _prompt_html(context, locale, self.prompt)
+            prompt = await _prompt_html(context, locale, self.prompt)
         elif data["level"] == 1:
             prompt = h(context, locale, _l("%(place)s: choose the district.", place=data["name"]))
         else:
@@ -467,6 +622,9 @@ class PlacePicker(Question):
     async def pressed(self, update: Update, context: Ctx) -> object:
         parsed = self.prefix.parse(update.callback_query.data)
         locale = lang(update, context)
+        shared = await self.shared_control(update, context, parsed)
+        if shared is not NOT_SHARED:
+            return shared
         parent = int(self.flow.scratch(context, self).get("parent") or 0)
         try:
             if parsed is None:
@@ -593,11 +751,33 @@ class Flow:
             return ""
         return f"<b>{counted.index(question) + 1}/{len(counted)}</b> · "
 
+    # what a flow whose questions come from data overrides (see bot.handlers.surveys) ------
+
+    def step_args(self, context: Ctx) -> tuple:
+        """Carried by the widgets' controls (Skip, Done...), so a control of an earlier
+        message is recognised as stale; () here: a question is its own state."""
+        return ()
+
+    def may_go_back(self, context: Ctx, question: Question) -> bool:
+        return False
+
+    async def back(self, update: Update, context: Ctx, question: Question) -> object:
+        return None
+
+    def kept(self, context: Ctx, question: Question) -> Answer | None:
+        """The answer given to `question` before (offered as "Keep" after Back)."""
+        return None
+
     # moving through the questions -----------------------------------------------------------
 
     async def ask(self, update: Update, context: Ctx, name: str) -> str:
         await self.by_name[name].ask(update, context)
         return name
+
+    async def goto(self, update: Update, context: Ctx, name: str) -> str:
+        """Ask `name` afresh (its widget's scratch from an earlier question goes)."""
+        self.data(context).setdefault("scratch", {}).pop(name, None)
+        return await self.ask(update, context, name)
 
     async def start_at(self, update: Update, context: Ctx, name: str) -> str:
         """Begin (again) at a question, forgetting what an earlier run kept."""
@@ -620,6 +800,8 @@ class Flow:
         if outcome == END:
             self.forget(context)
             return END
+        if isinstance(outcome, Goto):
+            return await self.goto(update, context, outcome.name)
         if self.is_single(context):
             self.forget(context)
             if self.on_single_done is not None:

@@ -1,4 +1,4 @@
-"""Menu places kept for the features that are coming (surveys, projects, proposals).
+"""Menu places kept for the features that are coming (projects, proposals).
 
 Registered after the features, so when one of them arrives and adds its own menu item under
 the same key, its placeholder here simply steps aside. Not a feature: build_application
@@ -15,7 +15,6 @@ from bot.handlers import menu
 from bot.handlers.common import say
 
 UPCOMING = (
-    ("surveys", _l("Surveys"), 20),
     ("projects", _l("Projects"), 30),
     ("propose", _l("Propose a project"), 40),
 )

@@ -191,6 +191,22 @@ def answered_survey_ids(member: Any, surveys: Iterable[Survey]) -> set[int]:
     ))
 
 
+def published_results_for(member: Any, *, limit: int = 5) -> list[Survey]:
+    """Surveys `member` answered whose results staff published (open or closed), newest
+    first: the results a member may read (surveys.view_results)."""
+    member_id = getattr(member, "id", None)
+    if member_id is None:
+        return []
+    query = (
+        select(Survey)
+        .join(SurveyParticipation, and_(SurveyParticipation.survey_id == Survey.id,
+                                        SurveyParticipation.user_id == member_id))
+        .where(Survey.results_published.is_(True), Survey.status != DRAFT)
+        .order_by(Survey.id.desc()).limit(limit)
+    )
+    return [s for s in db.session.scalars(query) if can_view_results(member, s)]
+
+
 def manageable_surveys(actor: User, page: int = 1) -> Any:
     require(actor, "surveys.manage")
     query = select(Survey).order_by(Survey.updated_at.desc(), Survey.id.desc())

@@ -29,7 +29,7 @@ def _publish_news(app, title: str) -> None:
         db.session.remove()
 
 
-def test_menu_items_news_and_coming_soon(app, bot, registered_chat):
+def test_menu_items_news_surveys_and_coming_soon(app, bot, registered_chat):
     _publish_news(app, "Kochkor school opens")
     chat = registered_chat()
     menu = chat.command("menu")[0]
@@ -45,7 +45,8 @@ def test_menu_items_news_and_coming_soon(app, bot, registered_chat):
     ]
     news = chat.press("News", message=menu)[0]["plain_text"]
     assert news.startswith("Kochkor school opens") and "Read the full post" in news
-    assert "coming soon" in chat.press("Surveys", message=menu)[0]["plain_text"]
+    surveys = chat.press("Surveys", message=menu)[0]["plain_text"]
+    assert surveys.startswith("There are no open surveys for you right now.")
     assert chat.press("Propose a project", message=menu)[0]["plain_text"].startswith("1/8 · ")
     help_text = chat.press("Help", message=menu)[0]["plain_text"]
     assert "/delete" in help_text and "/news" in help_text
