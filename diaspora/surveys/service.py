@@ -212,6 +212,17 @@ def response_count(survey: Survey) -> int:
     ) or 0
 
 
+def response_counts(survey_ids: Sequence[int]) -> dict[int, int]:
+    """Responses per survey, for a list of surveys in one query."""
+    if not survey_ids:
+        return {}
+    return dict(db.session.execute(
+        select(SurveyResponse.survey_id, func.count()).where(
+            SurveyResponse.survey_id.in_(list(survey_ids)))
+        .group_by(SurveyResponse.survey_id)
+    ).tuples().all())
+
+
 def answer_count(question: SurveyQuestion) -> int:
     return db.session.scalar(
         select(func.count(func.distinct(SurveyAnswer.response_id)))
