@@ -100,7 +100,8 @@ def _answer_form(survey: Survey, values: MultiDict, errors: Mapping[str, Any], *
         q.kind == "place" for q in survey.questions) else []
     countries = country_choices(locale) if any(
         q.kind == "country" for q in survey.questions) else []
-    return Markup(render_template(
+    # An autoescaped template's output: already safe HTML.
+    return Markup(render_template(  # noqa: S704
         "surveys/_answer_form.html", survey=survey, values=values, errors=errors,
         action=action, preview=preview, notes=_condition_notes(survey), place_groups=groups,
         countries=countries, scale=range(SCALE_MIN, SCALE_MAX + 1),
