@@ -170,11 +170,13 @@ def open_surveys_for(member: Any, *, limit: int = 50) -> list[Survey]:
     member_id = getattr(member, "id", None)
     answered = exists().where(SurveyParticipation.survey_id == Survey.id,
                               SurveyParticipation.user_id == member_id)
+    # A visitor has answered nothing ("ORDER BY true" is refused by PostgreSQL).
+    first = [answered.asc()] if member_id else []
     query = (
         select(Survey)
         .where(_live_condition(now), audiences.visible_to(member, AUDIENCE_COLUMNS))
-        .order_by(answered.asc() if member_id else true(),
-                  func.coalesce(Survey.opens_at, Survey.opened_at).desc(), Survey.id.desc())
+        .order_by(*first, func.coalesce(Survey.opens_at, Survey.opened_at).desc(),
+                  Survey.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(query))
