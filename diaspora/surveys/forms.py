@@ -93,9 +93,10 @@ class OptionForm(Form):
     """One option of a choice question: its id (empty for a new one) and its labels."""
 
     id = HiddenField()
-    label_ky = StringField(_l("Kyrgyz"))
-    label_ru = StringField(_l("Russian"))
-    label_en = StringField(_l("English"))
+    # Labelled on the page by the language's own name (LANGUAGE_NAMES).
+    label_ky = StringField()
+    label_ru = StringField()
+    label_en = StringField()
 
     def validate_id(self, field: HiddenField) -> None:
         if field.data and not is_id(field.data):
