@@ -28,6 +28,7 @@ from diaspora.delivery.audience import COUNTRY, HOME, Audience
 from diaspora.delivery.models import OutboxMessage
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
+from diaspora.forms import is_id
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
 from diaspora.moderation import audit
@@ -744,10 +745,10 @@ def clean_answer(question: SurveyQuestion, raw: Any) -> Any:
                                   field=name)
         return text
     if question.kind == PLACE:
-        try:
-            place = db.session.get(Place, int(str(raw)))
-        except (ValueError, OverflowError):
-            place = None
+        # Only what can be an id reaches the database (PostgreSQL refuses an INTEGER
+        # beyond 32 bits with an error, not an empty result).
+        text = str(raw).strip()
+        place = db.session.get(Place, int(text)) if is_id(text) else None
         if place is None:
             raise ValidationError(_l("Choose a place from the list."), field=name)
         return place.id

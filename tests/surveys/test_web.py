@@ -229,3 +229,18 @@ def test_two_concurrent_submissions_make_one_response(app, make_survey, make_use
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyParticipation)) == 1
     answers = db.session.scalar(sa.select(sa.func.count()).select_from(SurveyAnswer))
     assert answers == 9  # 8 questions, two options of the multiple choice
+
+
+def test_a_place_id_beyond_the_column_is_a_wrong_answer_not_an_error(
+        app, make_survey, make_user, here) -> None:
+    survey = make_survey()
+    client = login(app.test_client(), make_user(home=here))
+    place_question = survey.questions[6]
+    for forged in (str(2**31), str(10**20), "-1", "²"):
+        raw = answers_for(survey, here)
+        raw[place_question.id] = forged
+        response = client.post(f"/surveys/{survey.id}", data=form_data(raw))
+        assert response.status_code == 200
+        assert "Choose a place from the list." in fieldset(response.get_data(as_text=True),
+                                                           place_question)
+    assert responses() == 0
