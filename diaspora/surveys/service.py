@@ -223,7 +223,7 @@ def response_counts(survey_ids: Sequence[int]) -> dict[int, int]:
         select(SurveyResponse.survey_id, func.count()).where(
             SurveyResponse.survey_id.in_(list(survey_ids)))
         .group_by(SurveyResponse.survey_id)
-    ).tuples().all())
+    ).all())
 
 
 def answer_count(question: SurveyQuestion) -> int:
