@@ -567,6 +567,9 @@ def move_question(actor: User, question: SurveyQuestion, delta: int) -> None:
     for position, q in enumerate(order):
         q.position = position
     survey.questions = order
+    audit.record(actor, "survey.question_move", survey,
+                 before={"order": [q.id for q in questions]},
+                 after={"order": [q.id for q in order]})
     db.session.commit()
 
 
