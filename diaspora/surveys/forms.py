@@ -85,8 +85,10 @@ class SurveySettingsForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # The service refuses unknown countries, in our catalogs.
+        # The service refuses unknown countries and audiences, in our catalogs (WTForms'
+        # own refusal is an untranslated sentence).
         self.countries.validate_choice = False
+        self.audience.validate_choice = False
 
 
 class OptionForm(Form):
@@ -132,8 +134,10 @@ class QuestionForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # Option ids are checked by the service against the earlier question's options.
+        # Option ids are checked by the service against the earlier question's options,
+        # the kind against the kinds it knows.
         self.condition_option_ids.validate_choice = False
+        self.kind.validate_choice = False
         # Errors of the options as a whole ("give at least two"), shown above their rows.
         self.options_errors: list = []
 

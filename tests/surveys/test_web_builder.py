@@ -276,3 +276,18 @@ def test_the_demo_data_has_an_open_survey(app, ctx) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Survey)) == 1
     assert "Диаспораны картага түшүрүү" in app.test_client().get(
         "/surveys/?lang=ky").get_data(as_text=True)
+
+
+def test_forged_kinds_and_audiences_are_refused_in_the_reader_s_language(app, make_user,
+                                                                         make_survey) -> None:
+    moderator, client = staff_client(app, make_user)
+    survey = make_survey(open_it=False, author=moderator)
+    page = client.post(f"/surveys/{survey.id}/questions/new?lang=ky", data=question_form(
+        "essay", "Write")).get_data(as_text=True)
+    assert "Суроонун түрүн тандаңыз." in near(page, "kind", 3000)
+    page = client.post(f"/surveys/{survey.id}/edit?lang=ky", data={
+        "title_en": "Water", "audience": "martians", "anonymous": "y"}).get_data(as_text=True)
+    assert "Not a valid choice" not in page
+    assert "Сурамжылоо кимге арналганын тандаңыз." in page
+    db.session.expire_all()
+    assert len(survey.questions) == 8 and survey.audience == "everyone"
