@@ -244,3 +244,37 @@ def test_a_place_id_beyond_the_column_is_a_wrong_answer_not_an_error(
         assert "Choose a place from the list." in fieldset(response.get_data(as_text=True),
                                                            place_question)
     assert responses() == 0
+
+
+def test_the_list_and_the_manage_page_ask_the_same_number_of_queries_for_more_surveys(
+        app, make_survey, make_user, here) -> None:
+    member = make_user(home=here)
+    moderator = make_user("moderator")
+    pages = {"/surveys/": login(app.test_client(), member),
+             "/surveys/manage": login(app.test_client(), moderator)}
+
+    def statements() -> dict[str, int]:
+        seen: dict[str, int] = dict.fromkeys(pages, 0)
+        current = [""]
+
+        def remember(*_args: object) -> None:
+            seen[current[0]] += 1
+
+        sa.event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            for url, client in pages.items():
+                current[0] = url
+                assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", remember)
+        return seen
+
+    survey = make_survey(author=moderator)
+    service.submit_response(member, survey, answers_for(survey, here))
+    statements()  # the first request of a browser records its session; the second reads it
+    few = statements()
+    for _ in range(4):
+        other = make_survey(author=moderator)
+        service.submit_response(member, other, answers_for(other, here))
+    make_survey(author=moderator, open_it=False)
+    assert statements() == few
