@@ -517,6 +517,149 @@ ROUTES: dict[str, list[Case]] = {
     "moderation.audit_log": [Case("GET", "/moderation/audit", STAFF)],
 }
 
+# -- surveys ---------------------------------------------------------------------------------
+
+
+def _survey(world: World, state: str = "open", audience: str = "everyone",
+            answered: bool = False) -> Any:
+    """A survey by the moderator (a choice question, an optional text question), for
+    everyone, the people of "elsewhere" or the authorities of "here"; draft, open or closed;
+    answered by the member or not."""
+    from diaspora.surveys import service as surveys
+
+    moderator = world.users["moderator"]
+    places = {"elsewhere": [world.place("elsewhere").id], "authorities": [world.place("here").id]}
+    survey = surveys.create_survey(moderator, surveys.SurveySettings(
+        title={"en": "Water"}, audience="home" if audience == "elsewhere" else audience,
+        place_ids=places.get(audience, [])))
+    choice = surveys.save_question(moderator, survey, surveys.QuestionSpec(
+        "single", {"en": "Clean?"}, options=[surveys.OptionSpec({"en": "Yes"}),
+                                              surveys.OptionSpec({"en": "No"})]))
+    surveys.save_question(moderator, survey, surveys.QuestionSpec(
+        "short_text", {"en": "Street"}, required=False))
+    if state in ("open", "closed"):
+        surveys.open_survey(moderator, survey)
+    if answered:
+        surveys.submit_response(world.users["member"], survey, {choice.id: str(
+            choice.options[0].id)})
+    if state == "closed":
+        surveys.close_survey(moderator, survey)
+    world.last = survey
+    return survey
+
+
+def _survey_url(suffix: str = "", **how: Any) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        survey = _survey(world, **how)
+        if suffix.startswith("/questions/first"):
+            suffix_ = suffix.replace("first", str(survey.questions[0].id))
+            return f"/surveys/{survey.id}{suffix_}"
+        return f"/surveys/{survey.id}{suffix}"
+
+    return url
+
+
+def _survey_answers(world: World) -> dict:
+    question = world.last.questions[0]
+    return {f"q{question.id}": str(question.options[0].id), f"q{world.last.questions[1].id}":
+            "Main street"}
+
+
+SURVEY_SETTINGS = {"title_en": "Water at home", "audience": "everyone", "anonymous": "y"}
+NEW_QUESTION = {"kind": "short_text", "prompt_en": "Your street", "action": "save"}
+NOTHING_DONE_BY_STAFF = answers(403, anonymous=LOGIN, moderator=REDIRECT_NOTHING_DONE,
+                                admin=REDIRECT_NOTHING_DONE)
+STAFF_SEE_NOTHING_DONE = answers(403, anonymous=LOGIN, moderator=200, admin=200)
+
+ROUTES.update({
+    # Visitors see the surveys for everyone, with a prompt to log in.
+    "surveys.index": [Case("GET", "/surveys/", PUBLIC)],
+    "surveys.answer": [
+        Case("GET", _survey_url(), MEMBERS, state="open for everyone"),
+        Case("GET", _survey_url(state="closed"), MEMBERS, state="closed"),
+        Case("GET", _survey_url(answered=True), MEMBERS, state="answered by the member"),
+        Case("GET", _survey_url(audience="elsewhere"), answers(403, anonymous=LOGIN),
+             state="for the people of elsewhere"),
+        Case("GET", _survey_url(audience="authorities"),
+             answers(403, anonymous=LOGIN, authority_here=200), state="for authorities here"),
+        Case("GET", _survey_url(state="draft"), answers(404, anonymous=LOGIN), state="draft"),
+        Case("GET", "/surveys/999999", answers(404, anonymous=LOGIN), state="missing"),
+        Case("POST", _survey_url(), answers(302, anonymous=LOGIN), _survey_answers,
+             "open for everyone"),
+        # Refused answers come back on the page (errors, "closed", "already answered").
+        Case("POST", _survey_url(), MEMBERS, {}, "open for everyone, nothing answered"),
+        Case("POST", _survey_url(state="closed"), MEMBERS, _survey_answers, "closed"),
+        Case("POST", _survey_url(answered=True), answers(302, anonymous=LOGIN, member=200),
+             _survey_answers, "answered by the member"),
+        Case("POST", _survey_url(audience="authorities"),
+             answers(403, anonymous=LOGIN, authority_here=302), _survey_answers,
+             "for authorities here"),
+    ],
+    # Only who answered sees the thanks; the others are sent to the survey.
+    "surveys.thanks": [Case("GET", _survey_url("/thanks", answered=True),
+                            answers(302, anonymous=LOGIN, member=200))],
+    "surveys.manage": [Case("GET", "/surveys/manage", STAFF)],
+    "surveys.from_template": [
+        Case("POST", "/surveys/manage/from-template", STAFF_DO,
+             {"template": "diaspora_mapping"}, "diaspora mapping"),
+        Case("POST", "/surveys/manage/from-template", NOTHING_DONE_BY_STAFF,
+             {"template": "nope"}, "unknown"),
+    ],
+    "surveys.create": [Case("GET", "/surveys/new", STAFF),
+                       Case("POST", "/surveys/new", STAFF_DO, SURVEY_SETTINGS)],
+    "surveys.edit": [
+        Case("GET", _survey_url("/edit"), STAFF, state="open"),
+        Case("GET", "/surveys/999999/edit", answers(403, anonymous=LOGIN, moderator=404,
+                                                    admin=404), state="missing"),
+        Case("POST", _survey_url("/edit", state="draft"), STAFF_DO, SURVEY_SETTINGS, "draft"),
+        # Anonymity can't change after opening: the form comes back saying why.
+        Case("POST", _survey_url("/edit"), STAFF_SEE_NOTHING_DONE,
+             {"title_en": "Water", "audience": "everyone"}, "open, anonymity changed"),
+    ],
+    "surveys.add_question": [
+        Case("GET", _survey_url("/questions/new?kind=single", state="draft"), STAFF),
+        Case("POST", _survey_url("/questions/new", state="draft"), STAFF_DO, NEW_QUESTION,
+             "draft"),
+        # A new required question after opening is refused next to "required".
+        Case("POST", _survey_url("/questions/new"), STAFF_SEE_NOTHING_DONE,
+             {**NEW_QUESTION, "required": "y"}, "open, required"),
+    ],
+    "surveys.edit_question": [
+        Case("GET", _survey_url("/questions/first", state="draft"), STAFF),
+        Case("POST", _survey_url("/questions/first", state="draft"), STAFF_DO,
+             {"kind": "single", "prompt_en": "Clean water?", "options-0-label_en": "Yes",
+              "options-1-label_en": "No", "action": "save"}, "draft"),
+    ],
+    "surveys.delete_question": [
+        Case("POST", _survey_url("/questions/first/delete", state="draft"), STAFF_DO,
+             state="draft"),
+        Case("POST", _survey_url("/questions/first/delete", answered=True),
+             NOTHING_DONE_BY_STAFF, state="answered"),
+    ],
+    "surveys.move_question": [
+        Case("POST", _survey_url("/questions/first/move", state="draft"), STAFF_DO,
+             {"direction": "down"}),
+    ],
+    "surveys.open_survey": [
+        Case("POST", _survey_url("/open", state="draft"), STAFF_DO, state="draft"),
+        Case("POST", _survey_url("/open"), NOTHING_DONE_BY_STAFF, state="open"),
+    ],
+    "surveys.close_survey": [
+        Case("POST", _survey_url("/close"), STAFF_DO, state="open"),
+        Case("POST", _survey_url("/close", state="draft"), NOTHING_DONE_BY_STAFF,
+             state="draft"),
+    ],
+    "surveys.delete": [
+        Case("POST", _survey_url("/delete", state="draft"), STAFF_DO, state="draft"),
+        Case("POST", _survey_url("/delete"), NOTHING_DONE_BY_STAFF, state="open"),
+    ],
+    # The preview checks answers and never saves them.
+    "surveys.preview": [
+        Case("GET", _survey_url("/preview?language=ru", state="draft"), STAFF),
+        Case("POST", _survey_url("/preview", state="draft"), STAFF, _survey_answers),
+    ],
+})
+
 IGNORED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

@@ -7,12 +7,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from diaspora.accounts.service import register_personal_data
+    from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
     from diaspora.delivery.messages import register_template
     from diaspora.surveys import (
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
     )
+    from diaspora.surveys.demo import seed_demo_surveys
     from diaspora.surveys.messages import TEMPLATE, render_invitation
     from diaspora.surveys.service import (
         erase_member_answers,
@@ -25,3 +27,4 @@ def init_app(app: Flask) -> None:
     register_template(app, TEMPLATE, render_invitation)
     register_job(app, "surveys.invite", invite_to_started_surveys)
     register_personal_data(app, "survey_answers", export_member_answers, erase_member_answers)
+    register_demo_data(app, "surveys", seed_demo_surveys)

@@ -28,6 +28,7 @@ from diaspora.delivery.audience import COUNTRY, HOME, Audience
 from diaspora.delivery.models import OutboxMessage
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
 from diaspora.extensions import db
+from diaspora.forms import is_id
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
 from diaspora.moderation import audit
@@ -170,11 +171,13 @@ def open_surveys_for(member: Any, *, limit: int = 50) -> list[Survey]:
     member_id = getattr(member, "id", None)
     answered = exists().where(SurveyParticipation.survey_id == Survey.id,
                               SurveyParticipation.user_id == member_id)
+    # A visitor has answered nothing ("ORDER BY true" is refused by PostgreSQL).
+    first = [answered.asc()] if member_id else []
     query = (
         select(Survey)
         .where(_live_condition(now), audiences.visible_to(member, AUDIENCE_COLUMNS))
-        .order_by(answered.asc() if member_id else true(),
-                  func.coalesce(Survey.opens_at, Survey.opened_at).desc(), Survey.id.desc())
+        .order_by(*first, func.coalesce(Survey.opens_at, Survey.opened_at).desc(),
+                  Survey.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(query))
@@ -226,6 +229,17 @@ def response_count(survey: Survey) -> int:
         select(func.count()).select_from(SurveyResponse)
         .where(SurveyResponse.survey_id == survey.id)
     ) or 0
+
+
+def response_counts(survey_ids: Sequence[int]) -> dict[int, int]:
+    """Responses per survey, for a list of surveys in one query."""
+    if not survey_ids:
+        return {}
+    return dict(db.session.execute(
+        select(SurveyResponse.survey_id, func.count()).where(
+            SurveyResponse.survey_id.in_(list(survey_ids)))
+        .group_by(SurveyResponse.survey_id)
+    ).all())
 
 
 def answer_count(question: SurveyQuestion) -> int:
@@ -569,6 +583,9 @@ def move_question(actor: User, question: SurveyQuestion, delta: int) -> None:
     for position, q in enumerate(order):
         q.position = position
     survey.questions = order
+    audit.record(actor, "survey.question_move", survey,
+                 before={"order": [q.id for q in questions]},
+                 after={"order": [q.id for q in order]})
     db.session.commit()
 
 
@@ -747,10 +764,10 @@ def clean_answer(question: SurveyQuestion, raw: Any) -> Any:
                                   field=name)
         return text
     if question.kind == PLACE:
-        try:
-            place = db.session.get(Place, int(str(raw)))
-        except (ValueError, OverflowError):
-            place = None
+        # Only what can be an id reaches the database (PostgreSQL refuses an INTEGER
+        # beyond 32 bits with an error, not an empty result).
+        text = str(raw).strip()
+        place = db.session.get(Place, int(text)) if is_id(text) else None
         if place is None:
             raise ValidationError(_l("Choose a place from the list."), field=name)
         return place.id

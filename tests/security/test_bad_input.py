@@ -149,6 +149,18 @@ def _png() -> bytes:
     return out.getvalue()
 
 
+def _open_survey(author: User, place) -> object:
+    """An open survey with a question of every kind (its answer page is a form to walk)."""
+    from diaspora.surveys import service as surveys
+    from tests.surveys.conftest import every_kind, texts
+
+    survey = surveys.create_survey(author, surveys.SurveySettings(title=texts("Water")))
+    for spec in every_kind(place):
+        surveys.save_question(author, survey, spec)
+    surveys.open_survey(author, survey)
+    return survey
+
+
 @pytest.fixture
 def objects(users, here) -> dict[str, str]:
     """One existing object for each kind of id a URL can name."""
@@ -163,7 +175,9 @@ def objects(users, here) -> dict[str, str]:
     link = AuthorityPlace(user_id=applicant.id, place_id=here.id, organisation="X")
     db.session.add(link)
     db.session.commit()
-    return {"post_id": str(published.id), "image_id": str(published.image_id),
+    survey = _open_survey(users["moderator"], here)
+    return {"survey_id": str(survey.id), "question_id": str(survey.questions[0].id),
+            "post_id": str(published.id), "image_id": str(published.image_id),
             "broadcast_id": str(published.broadcast_id or 1), "user_id": str(applicant.id),
             "link_id": str(link.id), "lang": "en", "token": "not-a-token",
             "decision": "verify", "filename": "css/mekendesh.css"}
