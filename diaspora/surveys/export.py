@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -213,12 +213,11 @@ def _flush(buffer: io.StringIO) -> bytes:
     return data
 
 
-def xlsx_bytes(survey: Survey, locale: str) -> bytes:
+def write_xlsx(survey: Survey, locale: str, output: IO[bytes]) -> None:
+    """The XLSX file (one sheet, written row by row: openpyxl's write-only mode)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Responses")[:31])
     sheet.append(header(survey, locale))
     for row in rows(survey, locale):
         sheet.append(row)
-    output = io.BytesIO()
     workbook.save(output)
-    return output.getvalue()

@@ -3,6 +3,9 @@ the CSV and XLSX downloads (staff), and publishing the results to those who answ
 
 from __future__ import annotations
 
+import tempfile
+from typing import IO
+
 from flask import (
     Response,
     abort,
@@ -10,7 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
+    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -71,6 +74,9 @@ def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
                            title=localized(survey.title, current_locale()))
 
 
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
 def _filename(survey: Survey, extension: str) -> str:
     return f"survey-{survey.id}-responses.{extension}"
 
@@ -79,23 +85,28 @@ def _filename(survey: Survey, extension: str) -> str:
 @login_required
 def results_csv(survey_id: int) -> ResponseReturnValue:
     survey = _survey_for("surveys.manage", survey_id)
-    chunks = export.csv_chunks(survey, current_locale())
-    response = Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_filename(survey, "csv")}"')
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    # Written to a temporary file (on disk past a few MB), then sent from it: a large survey
+    # neither fills memory nor holds a database session open while the file downloads.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    for chunk in export.csv_chunks(survey, current_locale()):
+        spool.write(chunk)
+    return _attachment(spool, _filename(survey, "csv"), "text/csv; charset=utf-8")
 
 
 @bp.get("/<int:survey_id>/results.xlsx")
 @login_required
 def results_xlsx(survey_id: int) -> ResponseReturnValue:
     survey = _survey_for("surveys.manage", survey_id)
-    response = Response(
-        export.xlsx_bytes(survey, current_locale()),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_filename(survey, "xlsx")}"')
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    export.write_xlsx(survey, current_locale(), spool)
+    return _attachment(spool, _filename(survey, "xlsx"),
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _attachment(spool: IO[bytes], name: str, mimetype: str) -> Response:
+    spool.seek(0)
+    response = send_file(spool, mimetype=mimetype, as_attachment=True, download_name=name,
+                         max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -163,10 +163,37 @@ def objects(users, here) -> dict[str, str]:
     link = AuthorityPlace(user_id=applicant.id, place_id=here.id, organisation="X")
     db.session.add(link)
     db.session.commit()
-    return {"post_id": str(published.id), "image_id": str(published.image_id),
+    survey, text_question = _answered_survey(users)
+    return {"survey_id": str(survey.id), "question_id": str(text_question.id),
+            "post_id": str(published.id), "image_id": str(published.image_id),
             "broadcast_id": str(published.broadcast_id or 1), "user_id": str(applicant.id),
             "link_id": str(link.id), "lang": "en", "token": "not-a-token",
             "decision": "verify", "filename": "css/mekendesh.css"}
+
+
+def _answered_survey(users):
+    """An open survey with a choice and a typed question, answered by 6 members, results
+    published (its results pages have forms and filters to walk)."""
+    from diaspora.surveys import service as surveys
+
+    staff = users["admin"]
+    survey = surveys.create_survey(staff, surveys.SurveySettings(title={"en": "Bad input"}))
+    surveys.save_question(staff, survey, surveys.QuestionSpec(
+        "single", {"en": "Which?"}, options=[surveys.OptionSpec({"en": "A"}),
+                                             surveys.OptionSpec({"en": "B"})]))
+    surveys.save_question(staff, survey, surveys.QuestionSpec("short_text", {"en": "Why?"},
+                                                              required=False))
+    surveys.open_survey(staff, survey)
+    for index in range(6):
+        member = users["member"] if index == 0 else User(role="member", locale="en")
+        if index:
+            db.session.add(member)
+            db.session.commit()
+        surveys.submit_response(member, survey, {
+            survey.questions[0].id: str(survey.questions[0].options[index % 2].id),
+            survey.questions[1].id: "Because"})
+    surveys.set_results_published(staff, survey, True)
+    return survey, survey.questions[1]
 
 
 class Walker:
