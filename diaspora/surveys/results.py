@@ -443,11 +443,13 @@ def _decade_label(bucket: int) -> str:
     return f"{format_decimal(10**(bucket - 1))}–{format_decimal(10**bucket - 1)}"
 
 
-def results(survey: Survey, filters: Filters, locale: str) -> Results:
+def results(survey: Survey, filters: Filters, locale: str,
+            choices: FilterChoices | None = None) -> Results:
     """The results of `survey` for the view `filters`, small cells suppressed (see the module
-    docstring). A refused view has `refused` set and no numbers."""
+    docstring). A refused view has `refused` set and no numbers. `choices`: the filter
+    choices when the caller has them already."""
     view = Results(survey, filters)
-    choices = filter_choices(survey, locale)
+    choices = choices or filter_choices(survey, locale)
     conditions = filters.items()
     for name, value in conditions:
         if value not in choices.allowed(name):

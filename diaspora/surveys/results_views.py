@@ -50,10 +50,11 @@ def results_page(survey_id: int) -> ResponseReturnValue:
     survey = _survey_for("surveys.view_results", survey_id)
     locale = current_locale()
     filters = results.parse_filters(request.args)
-    view = results.results(survey, filters, locale)
+    choices = results.filter_choices(survey, locale)
+    view = results.results(survey, filters, locale, choices)
     return render_template(
         "surveys/results.html", survey=survey, view=view, filters=filters,
-        choices=results.filter_choices(survey, locale), chart=_chart,
+        choices=choices, chart=_chart,
         title=localized(survey.title, locale), form=ConfirmForm(),
         min_cell=results.MIN_CELL,
     )
