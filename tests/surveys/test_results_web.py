@@ -121,6 +121,8 @@ def test_members_read_results_only_once_published_and_only_if_they_answered(
 
 def test_publishing_tells_those_who_answered_once(client, answered, make_user, here) -> None:
     survey, members = answered
+    survey.title = {"en": "Money & <b>home</b>", "ky": "Акча & <b>үй</b>"}
+    db.session.commit()
     staff = make_user("moderator")
     make_user(home=here, telegram_chat_id=9_200_000)  # reachable, did not answer
     login(client, staff)
@@ -136,7 +138,7 @@ def test_publishing_tells_those_who_answered_once(client, answered, make_user, h
                               .where(OutboxMessage.broadcast_id == broadcast.id)).all()
     assert sorted(row.user_id for row in rows) == sorted(members)
     text = render_message("survey.results", broadcast.params, "ky")
-    assert "Diaspora &amp; home" in text  # the title, escaped
+    assert "Акча &amp; &lt;b&gt;үй&lt;/b&gt;" in text  # the title, escaped
     assert f'href="http://mekendesh.test/surveys/{survey.id}/results?lang=ky"' in text
     with force_locale("ky"):
         assert "жыйынтыктары" in text
@@ -174,3 +176,21 @@ def test_staff_read_typed_answers_page_by_page(client, make_survey, make_user, h
     # A question that is not typed text has no such page.
     choice = f"/surveys/{survey.id}/results/questions/{survey.questions[0].id}/answers"
     assert _get(client, choice)[0] == 404
+
+
+def test_downloads_carry_the_label_as_written(client, answered, make_user) -> None:
+    """A CSV or XLSX cell is text, not HTML: the label comes back exactly as staff wrote
+    it (and the page, above, escapes it)."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    survey, _members = answered
+    login(client, make_user("moderator"))
+    data = client.get(f"/surveys/{survey.id}/results.csv?lang=en").get_data()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert sum(row[3] == HOSTILE for row in rows[1:]) == 5
+    data = client.get(f"/surveys/{survey.id}/results.xlsx?lang=en").get_data()
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    assert sum(row[3] == HOSTILE for row in sheet.iter_rows(min_row=2, values_only=True)) == 5
