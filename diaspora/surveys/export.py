@@ -27,7 +27,7 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import String, case, cast, func, literal, select
 
 from diaspora.accounts.choices import RETURN_PLANS
 from diaspora.extensions import db
@@ -78,7 +78,7 @@ def _responses(survey: Survey) -> Any:
         case((first.c.country.is_(None), literal("")), (first.c.n_country >= MIN_CELL,
              first.c.country), else_=rare).label("country"),
         case((first.c.region.is_(None), literal("")), (first.c.n_region >= MIN_CELL,
-             func.cast(first.c.region, db.String)), else_=rare).label("region"),
+             cast(first.c.region, String)), else_=rare).label("region"),
         case((first.c.plan.is_(None), literal("")), (first.c.n_plan >= MIN_CELL,
              first.c.plan), else_=rare).label("plan"),
     ).subquery()

@@ -292,8 +292,8 @@ def filter_choices(survey: Survey, locale: str) -> FilterChoices:
     region_ids = _allowed_values(survey, REGION_FILTER)
     regions = [(place.id, place.display_name(locale)) for place in db.session.scalars(
         select(Place).where(Place.id.in_(region_ids or [-1]), Place.level == LEVEL_REGION))]
-    plans = [(key, str(label)) for key, label in RETURN_PLANS.items()
-             if key in set(_allowed_values(survey, PLAN_FILTER))]
+    allowed_plans = set(_allowed_values(survey, PLAN_FILTER))
+    plans = [(key, str(label)) for key, label in RETURN_PLANS.items() if key in allowed_plans]
     return FilterChoices(sorted(countries, key=lambda c: c[1]),
                          sorted(regions, key=lambda r: r[1]), plans)
 

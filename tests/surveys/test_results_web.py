@@ -194,3 +194,34 @@ def test_downloads_carry_the_label_as_written(client, answered, make_user) -> No
     data = client.get(f"/surveys/{survey.id}/results.xlsx?lang=en").get_data()
     sheet = load_workbook(io.BytesIO(data), read_only=True).active
     assert sum(row[3] == HOSTILE for row in sheet.iter_rows(min_row=2, values_only=True)) == 5
+
+
+def test_the_page_makes_as_many_queries_with_more_answers(client, make_survey, make_user,
+                                                          here, elsewhere) -> None:
+    survey = make_survey()
+    staff = make_user("moderator")
+
+    def count_queries(url: str) -> int:
+        seen: list[str] = []
+
+        def remember(*args) -> None:
+            # The page's own queries (loading the logged-in user varies between requests).
+            if "survey" in args[2] or "places" in args[2]:
+                seen.append(args[2])
+
+        sa.event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            assert login(client, staff).get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", remember)
+        return len(seen)
+
+    for _ in range(6):
+        respond(make_user, survey, home=here)
+    url = f"/surveys/{survey.id}/results?region={here.region_id}"
+    few = count_queries(f"/surveys/{survey.id}/results"), count_queries(url)
+    for i in range(14):
+        respond(make_user, survey, home=here if i % 2 else elsewhere,
+                country=("RU", "KZ", "TR")[i % 3], q6=str((here, elsewhere)[i % 2].id),
+                q7=("Казакстан", "Турция")[i % 2])
+    assert (count_queries(f"/surveys/{survey.id}/results"), count_queries(url)) == few
