@@ -31,11 +31,9 @@ from diaspora.surveys.models import TEXT_KINDS, Survey
 from diaspora.surveys.views import bp
 
 
-def _survey_for(action: str, survey_id: int) -> Survey:
-    survey = service.get_survey(survey_id)
-    if not can(current_user, action, survey):
+def _refuse_unless(allowed: bool) -> None:
+    if not allowed:
         abort(403)
-    return survey
 
 
 def _chart(result: results.QuestionResult) -> str:
@@ -47,7 +45,8 @@ def _chart(result: results.QuestionResult) -> str:
 @bp.get("/<int:survey_id>/results")
 @login_required
 def results_page(survey_id: int) -> ResponseReturnValue:
-    survey = _survey_for("surveys.view_results", survey_id)
+    survey = service.get_survey(survey_id)
+    _refuse_unless(can(current_user, "surveys.view_results", survey))
     locale = current_locale()
     filters = results.parse_filters(request.args)
     choices = results.filter_choices(survey, locale)
@@ -63,7 +62,8 @@ def results_page(survey_id: int) -> ResponseReturnValue:
 @bp.get("/<int:survey_id>/results/questions/<int:question_id>/answers")
 @login_required
 def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
-    survey = _survey_for("surveys.read_text_answers", survey_id)
+    survey = service.get_survey(survey_id)
+    _refuse_unless(can(current_user, "surveys.read_text_answers", survey))
     question = service.get_question(survey, question_id)
     if question.kind not in TEXT_KINDS:
         abort(404)
@@ -85,7 +85,8 @@ def _filename(survey: Survey, extension: str) -> str:
 @bp.get("/<int:survey_id>/results.csv")
 @login_required
 def results_csv(survey_id: int) -> ResponseReturnValue:
-    survey = _survey_for("surveys.manage", survey_id)
+    survey = service.get_survey(survey_id)
+    _refuse_unless(can(current_user, "surveys.manage", survey))
     # Written to a temporary file (on disk past a few MB), then sent from it: a large survey
     # neither fills memory nor holds a database session open while the file downloads.
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
@@ -97,7 +98,8 @@ def results_csv(survey_id: int) -> ResponseReturnValue:
 @bp.get("/<int:survey_id>/results.xlsx")
 @login_required
 def results_xlsx(survey_id: int) -> ResponseReturnValue:
-    survey = _survey_for("surveys.manage", survey_id)
+    survey = service.get_survey(survey_id)
+    _refuse_unless(can(current_user, "surveys.manage", survey))
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     export.write_xlsx(survey, current_locale(), spool)
     return _attachment(spool, _filename(survey, "xlsx"),
@@ -115,7 +117,8 @@ def _attachment(spool: IO[bytes], name: str, mimetype: str) -> Response:
 @bp.post("/<int:survey_id>/results/publish")
 @login_required
 def publish_results(survey_id: int) -> ResponseReturnValue:
-    survey = _survey_for("surveys.manage", survey_id)
+    survey = service.get_survey(survey_id)
+    _refuse_unless(can(current_user, "surveys.manage", survey))
     if ConfirmForm().validate_on_submit():
         publish = request.form.get("publish") == "1"
         try:
