@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import String, case, cast, func, literal, select
 
 from diaspora.accounts.choices import RETURN_PLANS
@@ -50,6 +49,8 @@ from diaspora.surveys.models import (
 from diaspora.surveys.results import MIN_CELL, SUPPRESSED
 
 BOM = "\ufeff"
+# Control characters an XLSX file cannot hold (openpyxl refuses them): dropped from text.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CHUNK = 1000
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -215,6 +216,8 @@ def _flush(buffer: io.StringIO) -> bytes:
 
 def write_xlsx(survey: Survey, locale: str, output: IO[bytes]) -> None:
     """The XLSX file (one sheet, written row by row: openpyxl's write-only mode)."""
+    from openpyxl import Workbook  # only staff downloads need it: not loaded by the bot
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Responses")[:31])
     sheet.append(header(survey, locale))
