@@ -171,6 +171,17 @@ def test_the_attacker_would_find_people_if_nothing_were_hidden(
     assert any("No = 1 (group of 1)" in line for line in found)
 
 
+def test_without_the_sibling_rule_the_attacker_would_find_someone(
+        make_survey, make_user, here, monkeypatch) -> None:
+    """Rule 4 is needed: hiding only the values not offered along a filter lets the views
+    of the offered values, added up, single out a lone respondent of the random data."""
+    monkeypatch.setattr(results, "_sibling_hidden", lambda counts, viewable: {results.REST})
+    survey = make_survey()
+    for person in _people("1"):
+        respond(make_user, survey, **person)
+    assert any("(group of 1)" in line for line in Attacker(survey).disclosed(0))
+
+
 def test_counts_kept_on_submit_equal_a_group_by_over_the_answers(
         make_survey, make_user, here, elsewhere) -> None:
     survey = make_survey(anonymous=False)
