@@ -328,6 +328,47 @@ def _link_code_form(chat: str) -> Callable[[World], dict]:
 
 NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 
+# -- survey results ------------------------------------------------------------------------------
+
+
+def _results_survey(world: World, state: str) -> Any:
+    """A survey by the moderator: a draft; or open and answered by the member (and 5 others,
+    so results show), its results published or not."""
+    from diaspora.surveys import service as surveys
+
+    moderator = world.users["moderator"]
+    survey = surveys.create_survey(moderator, surveys.SurveySettings(title={"en": "Walk"}))
+    surveys.save_question(moderator, survey, surveys.QuestionSpec(
+        "single", {"en": "Which?"}, options=[surveys.OptionSpec({"en": "A"}),
+                                             surveys.OptionSpec({"en": "B"})]))
+    surveys.save_question(moderator, survey, surveys.QuestionSpec(
+        "short_text", {"en": "Why?"}, required=False))
+    if state == "draft":
+        return survey
+    surveys.open_survey(moderator, survey)
+    answer = {survey.questions[0].id: str(survey.questions[0].options[0].id),
+              survey.questions[1].id: "Because"}
+    for member in [world.users["member"], *(world.make_user("member") for _ in range(5))]:
+        surveys.submit_response(member, survey, answer)
+    if state == "published":
+        surveys.set_results_published(moderator, survey, True)
+    return survey
+
+
+def _results_url(state: str, suffix: str = "") -> Callable[[World], str]:
+    def url(world: World) -> str:
+        world.last = survey = _results_survey(world, state)
+        path = suffix.replace("<text>", str(survey.questions[1].id)).replace(
+            "<choice>", str(survey.questions[0].id))
+        return f"/surveys/{survey.id}/results{path}"
+
+    return url
+
+
+# Staff read any results; the member who answered reads them once they are published.
+_READ_PUBLISHED = answers(403, anonymous=LOGIN, member=200, moderator=200, admin=200)
+
+
 # One entry per endpoint: a Case per method and object state. A new staff-only form, say:
 #   "surveys.create": [Case("GET", "/surveys/new", STAFF),
 #                      Case("POST", "/surveys/new", STAFF_DO, {"title_en": "Water"})],
@@ -515,6 +556,39 @@ ROUTES: dict[str, list[Case]] = {
                         "name_en": "Walker village"}),
     ],
     "moderation.audit_log": [Case("GET", "/moderation/audit", STAFF)],
+    "surveys.results_page": [
+        Case("GET", _results_url("draft"), STAFF, state="draft"),
+        Case("GET", _results_url("open"), STAFF, state="open, not published"),
+        Case("GET", _results_url("published"), _READ_PUBLISHED, state="published"),
+        Case("GET", _results_url("published", "?country=RU&plan=later"), _READ_PUBLISHED,
+             state="published, filtered"),
+        Case("GET", "/surveys/999999/results", answers(404, anonymous=LOGIN), state="missing"),
+    ],
+    # Typed answers may name people: staff only, even once results are published.
+    "surveys.text_answers": [
+        Case("GET", _results_url("published", "/questions/<text>/answers"), STAFF,
+             state="published"),
+        Case("GET", _results_url("published", "/questions/<choice>/answers"),
+             answers(403, anonymous=LOGIN, moderator=404, admin=404), state="not typed text"),
+    ],
+    "surveys.results_csv": [
+        Case("GET", _results_url(state, ".csv"), STAFF, state=state)
+        for state in ("open", "published")
+    ],
+    "surveys.results_xlsx": [
+        Case("GET", _results_url(state, ".xlsx"), STAFF, state=state)
+        for state in ("open", "published")
+    ],
+    "surveys.publish_results": [
+        Case("POST", _results_url("open", "/publish"), STAFF_DO, {"publish": "1"},
+             state="publish"),
+        Case("POST", _results_url("published", "/publish"), STAFF_DO, {"publish": "0"},
+             state="unpublish"),
+        # A draft has no results: refused with a message, nothing changes.
+        Case("POST", _results_url("draft", "/publish"),
+             answers(403, anonymous=LOGIN, moderator=REDIRECT_NOTHING_DONE,
+                     admin=REDIRECT_NOTHING_DONE), {"publish": "1"}, state="draft"),
+    ],
 }
 
 # -- surveys ---------------------------------------------------------------------------------

@@ -13,9 +13,15 @@ def init_app(app: Flask) -> None:
     from diaspora.surveys import (
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
+        results_views,  # noqa: F401  (its routes on bp: imported before bp is registered)
     )
     from diaspora.surveys.demo import seed_demo_surveys
-    from diaspora.surveys.messages import TEMPLATE, render_invitation
+    from diaspora.surveys.messages import (
+        RESULTS_TEMPLATE,
+        TEMPLATE,
+        render_invitation,
+        render_results,
+    )
     from diaspora.surveys.service import (
         erase_member_answers,
         export_member_answers,
@@ -25,6 +31,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     register_template(app, TEMPLATE, render_invitation)
+    register_template(app, RESULTS_TEMPLATE, render_results)
     register_job(app, "surveys.invite", invite_to_started_surveys)
     register_personal_data(app, "survey_answers", export_member_answers, erase_member_answers)
     register_demo_data(app, "surveys", seed_demo_surveys)

@@ -12,6 +12,7 @@ from diaspora.delivery.messages import SUMMARY_MAX, absolute_url, escape, shorte
 from diaspora.i18n import localized, localized_text
 
 TEMPLATE = "survey.invitation"
+RESULTS_TEMPLATE = "survey.results"
 
 
 def render_invitation(params: Mapping[str, Any], locale: str) -> str:
@@ -30,3 +31,15 @@ def render_invitation(params: Mapping[str, Any], locale: str) -> str:
     parts.append(escape(_("Answer here with /surveys, or on the site:"))
                  + f' <a href="{escape(url)}">' + escape(_("open the survey")) + "</a>")
     return "\n\n".join(parts)
+
+
+def render_results(params: Mapping[str, Any], locale: str) -> str:
+    """To a member who answered: the results of the survey are published, with a link."""
+    title = localized(params.get("title"), locale)
+    url = absolute_url(f"{params.get('url', '/surveys/')}?lang={locale}")
+    heading = (escape(_("The results of a survey you answered are published:"))
+               + f" <b>{escape(shorten(title.text, 300))}</b>")
+    if not title.exact:
+        heading += " <i>" + escape(_("(not available in your language)")) + "</i>"
+    return (heading + "\n\n" + escape(_("Thank you for taking part."))
+            + f' <a href="{escape(url)}">' + escape(_("See the results")) + "</a>")

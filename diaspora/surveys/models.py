@@ -71,6 +71,11 @@ class Survey(db.Model):
     invitation_broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="SET NULL")
     )
+    # The message telling the members who answered that results are out: sent once, the
+    # first time they are published (unpublishing and publishing again sends nothing more).
+    results_broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL")
+    )
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -249,6 +254,40 @@ class SurveyAnswer(db.Model):
     country_code: Mapped[str | None] = mapped_column(String(2))
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+# The cell of a result count that says "answered this question" (and, with question 0, "one
+# response"): every other cell is an option id, a number (scale, number), a place id or a
+# country code.
+ANSWERED_CELL = ""
+BASE_QUESTION = 0
+
+
+class SurveyResultCount(db.Model):
+    """How many respondents gave an answer, by the filters results offer: the counts the
+    results pages add up (SQL GROUP BY over these rows, not over every answer).
+
+    Kept in the same transaction as the response (service.submit_response), so it always
+    agrees with `survey_answers`; `results.rebuild_counts` recomputes it from the answers.
+    One row per (question, cell, number, country, home region, return plan); the filters'
+    "unknown" is '' or 0 so the key has no NULL (an upsert must find its row). No response
+    id and no time: it says nothing about who answered or when.
+    """
+
+    __tablename__ = "survey_result_counts"
+
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+    # 0: the response itself (the base of a view); else the question (no foreign key:
+    # 0 is not a question; the rows go with the survey).
+    question_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell: Mapped[str] = mapped_column(String(24), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    home_region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_plan: Mapped[str] = mapped_column(String(20), primary_key=True)
+    respondents: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 # Where a survey keeps its audience, for delivery.audience.visible_to (open surveys a member

@@ -34,6 +34,8 @@ from diaspora.models import utcnow
 from diaspora.moderation import audit
 from diaspora.places.countries import is_country, match_country
 from diaspora.places.models import LEVEL_REGION, Place
+from diaspora.surveys import results
+from diaspora.surveys.messages import RESULTS_TEMPLATE
 from diaspora.surveys.messages import TEMPLATE as INVITATION_TEMPLATE
 from diaspora.surveys.models import (
     AUDIENCE_COLUMNS,
@@ -638,13 +640,33 @@ def close_survey(actor: User, survey: Survey) -> Survey:
 
 
 def set_results_published(actor: User, survey: Survey, published: bool) -> Survey:
+    """Publish (or take back) the results for the members who answered. The first time they
+    are published, those members get one message through the outbox with a link (template
+    "survey.results"), in the same transaction."""
     require(actor, "surveys.manage", survey)
     if published and not survey.has_opened:
         raise InvalidTransition(_l("A survey that never opened has no results to publish."))
+    before = survey.results_published
     survey.results_published = bool(published)
-    audit.record(actor, "survey.results_published", survey, after={"published": published})
+    notified = None
+    if published and survey.results_broadcast_id is None:
+        took_part = exists().where(SurveyParticipation.survey_id == survey.id,
+                                   SurveyParticipation.user_id == User.id)
+        broadcast = delivery.enqueue_broadcast(
+            actor, subject=f"survey-results:{survey.id}", template=RESULTS_TEMPLATE,
+            params=results_params(survey), conditions=[took_part, _wants_surveys()],
+        )
+        survey.results_broadcast_id = broadcast.id
+        notified = broadcast.total
+    audit.record(actor, "survey.results_published", survey, before={"published": before},
+                 after={"published": bool(published), "notified": notified})
     db.session.commit()
     return survey
+
+
+def results_params(survey: Survey) -> dict[str, Any]:
+    return {"title": dict(survey.title), "url": f"/surveys/{survey.id}/results",
+            "survey_id": survey.id}
 
 
 # -- answering ---------------------------------------------------------------------------------
@@ -884,6 +906,8 @@ def submit_response(member: User, survey: Survey, raw_answers: Mapping[int, Any]
         if rows:
             db.session.execute(insert(SurveyAnswer),
                                [{**row, "response_id": response.id} for row in rows])
+        # The results' counts, in the same transaction: they always agree with the answers.
+        results.count_response(survey, clean, facts)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -977,6 +1001,9 @@ def export_member_answers(member: User) -> list[dict[str, Any]]:
 def erase_member_answers(member: User) -> None:
     """Erasure: a member's non-anonymous responses go, with the record of which surveys they
     took part in and were invited to. Anonymous responses stay: nothing ties them to anyone."""
+    named = db.session.scalars(
+        select(SurveyResponse).where(SurveyResponse.user_id == member.id)).all()
+    results.uncount_responses(named)
     db.session.execute(delete(SurveyResponse).where(SurveyResponse.user_id == member.id))
     db.session.execute(delete(SurveyParticipation).where(SurveyParticipation.user_id == member.id))
     db.session.execute(delete(SurveyInvitation).where(SurveyInvitation.user_id == member.id))

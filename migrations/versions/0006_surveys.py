@@ -30,11 +30,13 @@ def upgrade():
     sa.Column('template', sa.String(length=40), nullable=True),
     sa.Column('results_published', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('invitation_broadcast_id', sa.Integer(), nullable=True),
+    sa.Column('results_broadcast_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_surveys_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['invitation_broadcast_id'], ['broadcasts.id'], name=op.f('fk_surveys_invitation_broadcast_id_broadcasts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['results_broadcast_id'], ['broadcasts.id'], name=op.f('fk_surveys_results_broadcast_id_broadcasts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_surveys'))
     )
     with op.batch_alter_table('surveys', schema=None) as batch_op:
@@ -131,6 +133,20 @@ def upgrade():
     with op.batch_alter_table('survey_options', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_options_question_id'), ['question_id'], unique=False)
 
+    # Results: counts by question, answer and filter, kept on submit (results read these).
+    op.create_table('survey_result_counts',
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('cell', sa.String(length=24), nullable=False),
+    sa.Column('number', sa.BigInteger(), nullable=False),
+    sa.Column('country_code', sa.String(length=2), nullable=False),
+    sa.Column('home_region_id', sa.Integer(), nullable=False),
+    sa.Column('return_plan', sa.String(length=20), nullable=False),
+    sa.Column('respondents', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_result_counts_survey_id_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('survey_id', 'question_id', 'cell', 'number', 'country_code', 'home_region_id', 'return_plan', name=op.f('pk_survey_result_counts'))
+    )
+
     op.create_table('survey_answers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('response_id', sa.Integer(), nullable=False),
@@ -161,6 +177,7 @@ def downgrade():
         batch_op.drop_index('ix_survey_answers_question_number')
 
     op.drop_table('survey_answers')
+    op.drop_table('survey_result_counts')
     with op.batch_alter_table('survey_options', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_options_question_id'))
 

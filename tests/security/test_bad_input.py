@@ -27,6 +27,7 @@ from diaspora.accounts.models import AuthorityPlace, User
 from diaspora.extensions import db
 from diaspora.news import service as news
 from diaspora.news.models import HOME
+from diaspora.places.models import Place
 
 ROOT = Path(__file__).resolve().parents[2]
 TOO_BIG = str(10**20)  # beyond 64 bits
@@ -149,18 +150,6 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-def _open_survey(author: User, place) -> object:
-    """An open survey with a question of every kind (its answer page is a form to walk)."""
-    from diaspora.surveys import service as surveys
-    from tests.surveys.conftest import every_kind, texts
-
-    survey = surveys.create_survey(author, surveys.SurveySettings(title=texts("Water")))
-    for spec in every_kind(place):
-        surveys.save_question(author, survey, spec)
-    surveys.open_survey(author, survey)
-    return survey
-
-
 @pytest.fixture
 def objects(users, here) -> dict[str, str]:
     """One existing object for each kind of id a URL can name."""
@@ -175,12 +164,44 @@ def objects(users, here) -> dict[str, str]:
     link = AuthorityPlace(user_id=applicant.id, place_id=here.id, organisation="X")
     db.session.add(link)
     db.session.commit()
-    survey = _open_survey(users["moderator"], here)
-    return {"survey_id": str(survey.id), "question_id": str(survey.questions[0].id),
+    survey, text_question = _answered_survey(users)
+    return {"survey_id": str(survey.id), "question_id": str(text_question.id),
             "post_id": str(published.id), "image_id": str(published.image_id),
             "broadcast_id": str(published.broadcast_id or 1), "user_id": str(applicant.id),
             "link_id": str(link.id), "lang": "en", "token": "not-a-token",
             "decision": "verify", "filename": "css/mekendesh.css"}
+
+
+def _answered_survey(users):
+    """An open survey with a choice and a typed question, answered by 6 members, results
+    published (its results pages have forms and filters to walk)."""
+    from diaspora.surveys import service as surveys
+
+    staff = users["admin"]
+    survey = surveys.create_survey(staff, surveys.SurveySettings(title={"en": "Bad input"}))
+    surveys.save_question(staff, survey, surveys.QuestionSpec(
+        "single", {"en": "Which?"}, options=[surveys.OptionSpec({"en": "A"}),
+                                             surveys.OptionSpec({"en": "B"})]))
+    surveys.save_question(staff, survey, surveys.QuestionSpec("short_text", {"en": "Why?"},
+                                                              required=False))
+    surveys.open_survey(staff, survey)
+    for index in range(6):
+        member = users["member"] if index == 0 else User(role="member", locale="en")
+        if index:
+            db.session.add(member)
+            db.session.commit()
+        surveys.submit_response(member, survey, {
+            survey.questions[0].id: str(survey.questions[0].options[index % 2].id),
+            survey.questions[1].id: "Because"})
+    surveys.set_results_published(staff, survey, True)
+    # Then one optional question of every kind (allowed after opening), so the answer page
+    # walked by the roles who have not answered has a field of each kind to feed.
+    from tests.surveys.conftest import every_kind
+
+    for spec in every_kind(db.session.get(Place, users["member"].profile.home_place_id)):
+        spec.required = False
+        surveys.save_question(staff, survey, spec)
+    return survey, survey.questions[1]
 
 
 class Walker:
