@@ -26,10 +26,14 @@ def _community_in(district: Place) -> Place:
 
 
 def _backdate(project: Project, days: int) -> None:
-    """Make a published proposal look as if it had waited `days` days (for the queue)."""
+    """Make a published proposal look as if it had waited `days` days (for the queue), its
+    timeline too."""
     when = utcnow() - timedelta(days=days)
     project.published_at = when
     project.submitted_at = when - timedelta(days=1)
+    for event in project.events:
+        event.created_at = {"create": when - timedelta(days=2),
+                            "submit": project.submitted_at}.get(event.action, when)
     db.session.commit()
 
 

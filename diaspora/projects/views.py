@@ -49,6 +49,7 @@ def _labels() -> dict:
     return {"STATE_LABELS": lifecycle.STATE_LABELS, "SECTORS": INTEREST_SECTORS,
             "CONTRIBUTION_LABELS": CONTRIBUTION_LABELS, "MONEY_RANGES": projects.MONEY_RANGES,
             "days_waiting": projects.days_waiting, "PARTS": lifecycle,
+            "PUBLIC_STATES": PUBLIC_STATES,
             "format_percent": format_percent}
 
 
@@ -96,9 +97,11 @@ def show(project_id: int) -> ResponseReturnValue:
     if mine is not None and mine.money_range is None:
         support_form.money_range.data = ""
     transition_form = TransitionForm(language=current_locale())
+    actions = projects.available_actions(current_user, project)
+    if not any(step.note_required for step in actions):
+        transition_form.note.description = ""  # the hint speaks of buttons not shown
     return render_template(
-        "projects/show.html", project=project, actions=projects.available_actions(
-            current_user, project),
+        "projects/show.html", project=project, actions=actions,
         timeline=projects.timeline_entries(project), summary=projects.support_summary(project),
         mine=mine, may_support=can(current_user, "projects.support", project),
         may_edit=can(current_user, "projects.edit", project),
