@@ -352,3 +352,43 @@ def test_a_title_with_markup_is_escaped_on_every_page(app, make_user, here, lang
     shown = _page(login(app.test_client(), proposer), f"/projects/{returned.id}")
     assert "&lt;i&gt;Fix&lt;/i&gt; &amp; retry" in shown
     assert "<img src=x>" not in _page(app.test_client(), f"/projects/{public.id}")
+
+
+def test_no_page_issues_more_queries_for_more_rows(app, make_user, here, elsewhere) -> None:
+    moderator, authority = make_user("moderator"), make_user("authority", places=(here,))
+
+    def queries(user, url: str) -> int:
+        seen: list[str] = []
+
+        def remember(*args) -> None:
+            seen.append(args[2])
+
+        client = login(app.test_client(), user)
+        sa.event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", remember)
+        return len(seen)
+
+    def add(n: int) -> Project:
+        for index in range(n):
+            project = _published(make_user(), here if index % 2 else elsewhere, moderator,
+                                 budget_items=[("Pump", "100"), ("Pipes", "200")],
+                                 photos=[_jpeg_with_gps()])
+            fan = make_user()
+            fan.profile.display_name = f"Fan {index}"
+            service.support(fan, project, Intention(money_range="under_10k", show_name=True))
+            if index % 2:
+                service.transition(authority, project, "review", note="Looking")
+        return project
+
+    pages = lambda project: [  # noqa: E731
+        (None, "/projects/"), (None, "/projects/?q=water&sector=water&sort=supported"),
+        (None, f"/projects/place/{here.id}"), (authority, "/projects/queue"),
+        (moderator, "/projects/moderation"), (None, f"/projects/{project.id}"),
+    ]
+    first = add(2)
+    few = [queries(user, url) for user, url in pages(first)]
+    add(6)
+    assert [queries(user, url) for user, url in pages(first)] == few
