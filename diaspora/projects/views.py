@@ -259,6 +259,13 @@ def edit(project_id: int) -> ResponseReturnValue:
     return _render_form(form, project)
 
 
+def _flash_errors(form: TransitionForm | SupportForm) -> None:
+    """A form on the project page was refused: say why there, above it."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
 @bp.post("/<int:project_id>/act")
 @login_required
 def act(project_id: int) -> ResponseReturnValue:
@@ -276,9 +283,7 @@ def act(project_id: int) -> ResponseReturnValue:
             flash(_("Done: the project is now “%(state)s”.",
                     state=lifecycle.STATE_LABELS[project.status]), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+        _flash_errors(form)
     return redirect(url_for("projects.show", project_id=project.id))
 
 
@@ -299,6 +304,8 @@ def support(project_id: int) -> ResponseReturnValue:
         else:
             flash(_("Your intention is updated.") if already
                   else _("Thank you: you support this project."), "success")
+    else:
+        _flash_errors(form)
     return redirect(url_for("projects.show", project_id=project.id, _anchor="support"))
 
 

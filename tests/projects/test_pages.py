@@ -152,6 +152,11 @@ def test_support_is_a_toggle_counted_once_and_names_only_those_who_agree(
     db.session.refresh(project)
     assert project.supporters == 1
     assert "1 supporter" in _page(app.test_client(), f"/projects/{project.id}?lang=en")
+    refused = client.post(f"/projects/{project.id}/support?lang=en",
+                          data={"skills": "x" * 300}, follow_redirects=True)
+    assert "This is too long." in refused.get_data(as_text=True)
+    db.session.refresh(project)
+    assert project.supporters == 1
 
 
 def test_browsing_filters_and_searches_in_cyrillic(app, make_user, here, elsewhere) -> None:
