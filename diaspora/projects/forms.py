@@ -50,7 +50,8 @@ class ProjectForm(FlaskForm):
         description=_l("Markdown is allowed: **bold**, _italic_, lists, links."))
     sector = SelectField(_l("Sector"), validators=[Optional()],
                          choices=[("", "—")] + [(k, v) for k, v in INTEREST_SECTORS.items()])
-    budget_som = StringField(_l("Estimated budget, som"), validators=[Length(max=40)],
+    budget_som = StringField(_l("Estimated budget, som"),
+                             validators=[Length(max=40, message=TOO_LONG)],
                              description=_l("Leave empty if you list the costs below: "
                                             "their total is the budget."))
     contributions = MultiCheckboxField(_l("What could the diaspora contribute?"),
