@@ -326,6 +326,102 @@ def _link_code_form(chat: str) -> Callable[[World], dict]:
     return data
 
 
+# -- projects ------------------------------------------------------------------------------------
+
+# The path from a draft to each state a case needs (who takes each step is worked out below).
+_PROJECT_STEPS = {
+    "draft": (), "submitted": ("submit",), "returned": ("submit", "return"),
+    "published": ("submit", "publish"), "accepted": ("submit", "publish", "accept"),
+    "withdrawn": ("submit", "withdraw"), "archived": ("submit", "publish", "archive"),
+}
+
+
+def make_project(world: World, status: str = "published", where: str = "here",
+                 by: str = "member") -> Any:
+    """A project for `where` with a photo, proposed by `by` ("member": the walker's member;
+    "another": a member who is none of the roles; "authority": the authority of `where`,
+    posting as such), moved to `status`."""
+    from diaspora.projects import service as projects
+
+    proposer = {"member": world.users["member"], "another": None,
+                "authority": world.users[f"authority_{where}"]}[by] or world.make_user("member")
+    project = projects.save_project(proposer, projects.ProjectDraft(
+        place_id=world.place(where).id, title="Clean water", summary="A pump for the school",
+        budget_items=[("Pump", "1000")], photos=[_png()], as_authority=by == "authority"))
+    for action in _PROJECT_STEPS[status]:
+        actor = {"submit": proposer, "withdraw": proposer,
+                 "accept": world.users[f"authority_{where}"]}.get(action, world.users["moderator"])
+        projects.transition(actor, project, action, note="Because")
+    assert project.status == status or (by == "authority" and status == "published")
+    return project
+
+
+def _project_url(status: str = "published", suffix: str = "", *, where: str = "here",
+                 by: str = "member", supported: bool = False) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        world.last = make_project(world, status, where, by)
+        if supported and world.acting is not None:
+            from diaspora.projects import service as projects
+
+            projects.support(world.acting, world.last)
+        return f"/projects/{world.last.id}{suffix}"
+
+    return url
+
+
+def _with_project(status: str, page: str) -> Callable[[World], str]:
+    """`page` (a list), with a project in it."""
+    def url(world: World) -> str:
+        world.last = make_project(world, status)
+        return page
+
+    return url
+
+
+def _project_photo_url(status: str, by: str = "member") -> Callable[[World], str]:
+    def url(world: World) -> str:
+        return f"/projects/photos/{make_project(world, status, by=by).photos[0].id}"
+
+    return url
+
+
+def _project_form(where: str, action: str = "draft", *, as_authority: bool = False
+                  ) -> Callable[[World], dict]:
+    def data(world: World) -> dict:
+        form = {"place_id": str(world.place(where).id), "title": "Школага суу",
+                "summary": "Насос", "sector": "water", "language": "ky",
+                "budget_label": ["Насос"], "budget_amount": ["1000"],
+                "contributions": ["money"], "action": action}
+        if as_authority:
+            form["as_authority"] = "y"
+        return form
+
+    return data
+
+
+def _act(action: str, note: str = "") -> dict:
+    return {"action": action, "note": note, "language": "ru"}
+
+
+# Who sees a project that is not public: its proposer and staff; for everyone else it does
+# not exist (404, anonymous visitors too).
+PROJECT_PRIVATE = answers(404, member=200, moderator=200, admin=200)
+
+
+# Pages behind a login on a project only its proposer and staff see.
+def _private_project(proposer: Expected, staff: Expected) -> dict[str, Answer]:
+    return answers(404, anonymous=LOGIN, member=proposer, moderator=staff, admin=staff)
+
+
+def _public_project(default: Expected, **per_role: Expected) -> dict[str, Answer]:
+    return answers(default, anonymous=LOGIN, **per_role)
+
+
+PROJECT_STATES = ("draft", "submitted", "returned", "published", "accepted", "withdrawn",
+                  "archived")
+PUBLIC_PROJECT_STATES = ("published", "accepted")
+
+
 NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 
 # -- survey results ------------------------------------------------------------------------------
@@ -515,6 +611,118 @@ ROUTES: dict[str, list[Case]] = {
                                                             _unpublish_answer(status))),
              state=f"{status}/{where}")
         for status in POST_STATES for where in WHERE
+    ],
+    "projects.index": [
+        Case("GET", "/projects/", PUBLIC),
+        Case("GET", "/projects/?q=%D1%81%D1%83%D1%83&sort=waiting&sector=water", PUBLIC,
+             state="search"),
+    ],
+    "projects.show": [
+        *(Case("GET", _project_url(status), PUBLIC if status in PUBLIC_PROJECT_STATES
+               else PROJECT_PRIVATE, state=status) for status in PROJECT_STATES),
+        # An authority's own draft: the authorities of its place share it, nobody else.
+        Case("GET", _project_url("draft", by="authority"),
+             answers(404, authority_here=200, moderator=200, admin=200),
+             state="authority's draft"),
+        Case("GET", "/projects/999999", answers(404), state="missing"),
+    ],
+    "projects.photo": [
+        Case("GET", _project_photo_url(status), PUBLIC if status in PUBLIC_PROJECT_STATES
+             else PROJECT_PRIVATE, state=status) for status in ("draft", "published")
+    ],
+    "projects.place": [
+        Case("GET", lambda w: f"/projects/place/{w.place('here').id}", PUBLIC),
+        Case("GET", "/projects/place/999999", answers(404), state="missing"),
+    ],
+    "projects.mine": [Case("GET", "/projects/mine", MEMBERS)],
+    "projects.queue": [
+        Case("GET", _with_project("published", "/projects/queue"),
+             answers(403, anonymous=LOGIN, authority_here=200, authority_elsewhere=200,
+                     moderator=200, admin=200)),
+    ],
+    "projects.moderation": [Case("GET", _with_project("submitted", "/projects/moderation"), STAFF)],
+    "projects.create": [
+        Case("GET", "/projects/new", MEMBERS),
+        Case("GET", "/projects/new?as=authority", MEMBERS, state="as authority"),
+        *(Case("POST", "/projects/new", answers(302, anonymous=LOGIN),
+               _project_form("here", action), f"member/{action}")
+          for action in ("draft", "submit")),
+        # Only the authority of the place posts as its authority; others see the form again.
+        *(Case("POST", "/projects/new",
+               answers(200, anonymous=LOGIN, **{f"authority_{where}": 302}),
+               _project_form(where, as_authority=True), f"as authority/{where}")
+          for where in WHERE),
+    ],
+    "projects.edit": [
+        # Its proposer edits a draft or a returned proposal; staff see it but don't edit it.
+        *(Case("GET", _project_url(status, "/edit"), _private_project(200, 403), state=status)
+          for status in ("draft", "returned")),
+        *(Case("POST", _project_url(status, "/edit"), _private_project(302, 403),
+               _project_form("here", action), f"{status}/{action}")
+          for status in ("draft", "returned") for action in ("draft", "submit")),
+        # Nobody edits someone else's project, nor a published one.
+        Case("GET", _project_url("draft", "/edit", by="another"),
+             _private_project(404, 403), state="someone else's draft"),
+        Case("POST", _project_url("draft", "/edit", by="another"),
+             _private_project(404, 403), _project_form("here"), "someone else's draft"),
+        Case("GET", _project_url("published", "/edit"), _public_project(403),
+             state="published"),
+        Case("POST", _project_url("published", "/edit"), _public_project(403),
+             _project_form("here"), "published"),
+        Case("GET", "/projects/999999/edit", answers(404, anonymous=LOGIN), state="missing"),
+    ],
+    "projects.act": [
+        Case("POST", _project_url("draft", "/act"), _private_project(302, 403), _act("submit"),
+             "draft/submit"),
+        *(Case("POST", _project_url("submitted", "/act"), _private_project(403, 302),
+               _act(action, "Add a photo"), f"submitted/{action}")
+          for action in ("publish", "return", "reject")),
+        # A reason is required: staff are sent back to the page with the reason asked for.
+        Case("POST", _project_url("submitted", "/act"),
+             _private_project(403, REDIRECT_NOTHING_DONE), _act("reject"),
+             "submitted/reject without a reason"),
+        *(Case("POST", _project_url("published", "/act", where=where), _public_project(
+              403, **{f"authority_{where}": 302}), _act(action, "Мы поможем"),
+              f"published {where}/{action}")
+          for where in WHERE for action in ("review", "accept", "decline")),
+        Case("POST", _project_url("published", "/act"), _public_project(
+            403, authority_here=REDIRECT_NOTHING_DONE), _act("decline"),
+            "published/decline without a reason"),
+        Case("POST", _project_url("published", "/act"), _public_project(403, member=302),
+             _act("withdraw"), "published/withdraw"),
+        Case("POST", _project_url("accepted", "/act"), _public_project(
+            403, member=302, authority_here=302), _act("start"), "accepted/start"),
+        Case("POST", _project_url("accepted", "/act"), _public_project(
+            403, moderator=302, admin=302), _act("archive"), "accepted/archive"),
+        # Not from this state, or not an action at all: refused with the reason, for all.
+        Case("POST", _project_url("accepted", "/act"),
+             _public_project(REDIRECT_NOTHING_DONE), _act("publish"), "accepted/publish"),
+        Case("POST", _project_url("published", "/act"),
+             _public_project(REDIRECT_NOTHING_DONE), _act("fly"), "published/unknown action"),
+        Case("POST", _project_url("draft", "/act", by="authority"),
+             answers(404, anonymous=LOGIN, authority_here=302, moderator=403, admin=403),
+             _act("submit"), "authority's draft/submit"),
+        Case("POST", "/projects/999999/act", answers(404, anonymous=LOGIN), _act("submit"),
+             "missing"),
+    ],
+    "projects.support": [
+        *(Case("POST", _project_url(status, "/support"), _public_project(302),
+               {"money_range": "10k_50k", "volunteering": "y"}, status)
+          for status in PUBLIC_PROJECT_STATES),
+        Case("POST", _project_url("draft", "/support"), _private_project(403, 403),
+             {"money_range": "10k_50k"}, "draft"),
+        # Supporting again changes the intention, never the count.
+        Case("POST", _project_url("published", "/support", supported=True),
+             _public_project(302), {"money_range": "over_200k"}, "supported/new intention"),
+        Case("POST", _project_url("published", "/support"),
+             _public_project(REDIRECT_NOTHING_DONE), {"money_range": "a lot"},
+             "unknown money range"),
+    ],
+    "projects.withdraw_support": [
+        Case("POST", _project_url("published", "/support/withdraw", supported=True),
+             _public_project(302), state="supported"),
+        Case("POST", _project_url("published", "/support/withdraw"),
+             _public_project(REDIRECT_NOTHING_DONE), state="not supported"),
     ],
     "delivery.index": [Case("GET", "/broadcasts/", STAFF)],
     "delivery.show": [

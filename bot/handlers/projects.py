@@ -51,7 +51,7 @@ from diaspora.news.rendering import MAX_IMAGE_BYTES, process_image
 from diaspora.places.models import LEVEL_REGION
 from diaspora.projects import lifecycle
 from diaspora.projects import service as projects
-from diaspora.projects.models import CONTRIBUTIONS
+from diaspora.projects.choices import CONTRIBUTION_LABELS
 
 Ctx = ContextTypes.DEFAULT_TYPE
 PAGE = 5  # projects a message
@@ -60,16 +60,6 @@ SUMMARY_SHOWN = 240  # characters of a summary in the list
 DESCRIPTION_SHOWN = 600  # characters of the description in the preview
 LIST = register_prefix("pj", owner="projects")
 
-# The same catalog texts as the web form's (diaspora.projects.forms.CONTRIBUTION_LABELS).
-CONTRIBUTION_LABELS = {
-    "money": _l("Money"),
-    "skills": _l("Skills and knowledge"),
-    "volunteering": _l("Volunteering"),
-    "equipment": _l("Equipment"),
-    "mentoring": _l("Mentoring"),
-    "connections": _l("Connections"),
-}
-assert tuple(CONTRIBUTION_LABELS) == CONTRIBUTIONS
 def project_url(project_id: int) -> str:
     return absolute_url(f"/projects/{project_id}")
 

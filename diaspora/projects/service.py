@@ -193,20 +193,25 @@ def save_project(actor: User, draft: ProjectDraft, project: Project | None = Non
         raise ValidationError(_l("This amount is too large."), field="budget_items")
     language = draft.language if draft.language in SUPPORTED_LOCALES else "ky"
 
-    if project is None:
-        project = Project(proposer_id=actor.id, status=DRAFT,
-                          origin=AUTHORITY if as_authority else MEMBER)
-        db.session.add(project)
     removing = {int(i) for i in draft.remove_photo_ids}
-    kept = [photo for photo in project.photos if photo.id not in removing]
+    kept = [photo for photo in (project.photos if project else []) if photo.id not in removing]
     if len(kept) + len(draft.photos) > MAX_PHOTOS:
         raise ValidationError(_l("At most %(n)s photos.", n=MAX_PHOTOS), field="photos")
     new_photos = []
     for data in draft.photos:
-        processed = process_image(data)
+        try:
+            processed = process_image(data)
+        except ValidationError as error:
+            # The pipeline names its field "image"; here the photos field is the one to mark.
+            raise ValidationError(error.message, field="photos") from error
         new_photos.append(ProjectPhoto(content_type=processed.content_type,
                                        width=processed.width, height=processed.height,
                                        size=len(processed.data), data=processed.data))
+    # Created only now that everything is checked: a refusal leaves nothing in the session.
+    if project is None:
+        project = Project(proposer_id=actor.id, status=DRAFT,
+                          origin=AUTHORITY if as_authority else MEMBER)
+        db.session.add(project)
     project.photos = kept + new_photos
     for position, photo in enumerate(project.photos):
         photo.position = position
@@ -300,6 +305,39 @@ def _notify_proposer(actor: Any, project: Project, status: str, note: str) -> No
     })
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: ProjectEvent
+    part: str  # lifecycle.PROPOSER, MODERATOR or PLACE_AUTHORITY: in what part they acted
+    # Whom to name: the local authority's account (a public body) and the proposer who chose
+    # a display name; never a moderator's person, never an e-mail address.
+    name: str | None
+
+
+def _part_in(event: ProjectEvent, project: Project) -> str:
+    if event.actor_id is not None and event.actor_id == project.proposer_id:
+        return lifecycle.PROPOSER
+    step = lifecycle.BY_ACTION.get(event.action)
+    if step is not None and lifecycle.PLACE_AUTHORITY in step.by:
+        return lifecycle.PLACE_AUTHORITY
+    return lifecycle.MODERATOR
+
+
+def _public_name(user: User | None) -> str | None:
+    profile = getattr(user, "profile", None)
+    return profile.display_name if profile is not None and profile.display_name else None
+
+
+def timeline_entries(project: Project) -> list[TimelineEntry]:
+    """The timeline as the project page shows it: each step with the part its actor played."""
+    entries = []
+    for event in timeline(project):
+        part = _part_in(event, project)
+        name = None if part == lifecycle.MODERATOR else _public_name(event.actor)
+        entries.append(TimelineEntry(event, part, name))
+    return entries
+
+
 def timeline(project: Project) -> list[ProjectEvent]:
     return list(db.session.scalars(
         select(ProjectEvent).where(ProjectEvent.project_id == project.id)
@@ -359,6 +397,14 @@ def withdraw_support(actor: User, project: Project) -> None:
                        .values(supporters=Project.supporters - 1))
     db.session.commit()
     db.session.refresh(project)
+
+
+def support_of(actor: Any, project: Project) -> ProjectSupport | None:
+    """`actor`'s support of `project` with its intention (None: they don't support it)."""
+    member_id = getattr(actor, "id", None)
+    if member_id is None:
+        return None
+    return db.session.get(ProjectSupport, (project.id, member_id))
 
 
 def supports(actor: Any, project: Project) -> bool:
@@ -486,6 +532,38 @@ def supported_ids(actor: Any, project_ids: Iterable[int]) -> set[int]:
     return set(db.session.scalars(
         select(ProjectSupport.project_id)
         .where(ProjectSupport.user_id == member_id, ProjectSupport.project_id.in_(ids))))
+def filters_for_place(place: Place, **kwargs: Any) -> ProjectFilters:
+    """The public projects of `place` and of the places inside it."""
+    if place.level == LEVEL_REGION:
+        return ProjectFilters(region_id=place.id, **kwargs)
+    if place.level == LEVEL_DISTRICT:
+        return ProjectFilters(district_id=place.id, **kwargs)
+    return ProjectFilters(place_id=place.id, **kwargs)
+
+
+def draft_of(project: Project) -> ProjectDraft:
+    """What the edit form shows for `project`: its fields as the proposer wrote them."""
+    return ProjectDraft(
+        place_id=project.place_id, title=project.title, summary=project.summary,
+        description=project.description, sector=project.sector,
+        budget_som=project.budget_som,
+        budget_items=[(item.label, item.amount_som) for item in project.budget_items],
+        contributions=list(project.contributions or []), language=project.language,
+        as_authority=project.origin == AUTHORITY)
+
+
+def photo_for(user: Any, photo_id: int) -> ProjectPhoto:
+    """A photo of a project `user` may see (else "not found", like the project)."""
+    photo = db.session.get(ProjectPhoto, photo_id)
+    if photo is None:
+        raise NotFound(_l("This image does not exist."))
+    get_visible_project(user, photo.project_id)
+    return photo
+
+
+def photo_is_public(photo: ProjectPhoto) -> bool:
+    """Whether a visitor who is not logged in may see it, so shared caches may keep it."""
+    return can(None, "projects.view", get_project(photo.project_id))
 
 
 def own_projects(actor: User) -> list[Project]:

@@ -165,7 +165,18 @@ def objects(users, here) -> dict[str, str]:
     db.session.add(link)
     db.session.commit()
     survey, text_question = _answered_survey(users)
+    from diaspora.projects import service as projects
+
+    # A published project with a photo, by the member (so they see its edit and support
+    # forms); its lifecycle buttons are walked by the authority of its place and staff.
+    project = projects.save_project(users["member"], projects.ProjectDraft(
+        place_id=here.id, title="Water", summary="A pump", photos=[_png()],
+        budget_items=[("Pump", "100")]))
+    projects.transition(users["member"], project, "submit")
+    projects.transition(users["admin"], project, "publish")
     return {"survey_id": str(survey.id), "question_id": str(text_question.id),
+            "project_id": str(project.id), "photo_id": str(project.photos[0].id),
+            "place_id": str(here.id),
             "post_id": str(published.id), "image_id": str(published.image_id),
             "broadcast_id": str(published.broadcast_id or 1), "user_id": str(applicant.id),
             "link_id": str(link.id), "lang": "en", "token": "not-a-token",
