@@ -31,7 +31,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 # Extract every string, merge into the three catalogs, compile. Translate, then run again.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 --no-location \
 	  --sort-output -o translations/messages.pot .
 	@for l in ky ru en; do [ -f translations/$$l/LC_MESSAGES/messages.po ] || \
 	  $(BIN)/pybabel init -i translations/messages.pot -d translations -l $$l; done

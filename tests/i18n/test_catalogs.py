@@ -85,6 +85,8 @@ def test_catalogs_are_current_with_the_code(tmp_path: Path) -> None:
             "lazy_gettext",
             "-k",
             "ngettext:1,2",
+            "-k",
+            "lazy_ngettext:1,2",
             "--no-location",
             "-o",
             str(fresh),
