@@ -4,8 +4,9 @@ Telegram lets a bot send about 30 messages a second across all chats, one a seco
 chat; the bot's replies to members count too. So every message Mekendesh sends draws on
 one budget of `TELEGRAM_RATE` messages a second (30 by default):
 
-* replies first: the bot's own messages (`spend`) never wait; they are counted, and may
-  push the budget below zero, so the sender waits for what they used;
+* replies first: a bot's reply (`spend`) takes the next token, ahead of the sender, so a
+  member pressing a button during a broadcast is answered at once (within one token's
+  time: a thirtieth of a second at 30/s);
 * the sender (`acquire`) takes what replies leave, one token per message.
 
 Paid broadcasts (`TELEGRAM_PAID_BROADCASTS`, off by default) have their own lane: broadcast
@@ -21,9 +22,9 @@ machines whose clocks differ still agree). The same goes for the one-message-a-s
 per chat: a key per chat that lives for the interval.
 
 Lua token bucket (see `_TAKE`): tokens refill at `refill` a second up to `capacity`; a
-`wait` call takes one token if there is one and otherwise answers how long to wait; a
-`force` call takes one regardless, down to a floor of minus one second of budget; a 429
-pauses everyone until Telegram's `retry_after` has passed.
+`send` or `reply` call takes one token if there is one and otherwise answers how long to
+wait; a reply that has to wait marks the bucket so that senders leave it the next token; a
+429 (`pause`) stops everyone until Telegram's `retry_after` has passed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ MAX_PAID_RATE = 1000.0
 # Telegram allows about one message a second to a chat; a little margin absorbs jitter.
 CHAT_INTERVAL = 1.05
 JITTER_MARGIN = 0.01
+IN_FLIGHT_MS = 15_000
 
 
 def bucket_shape(rate: float) -> tuple[float, float]:
@@ -60,6 +62,7 @@ class LocalBucket:
         self.tokens = self.capacity
         self.updated = time.monotonic()
         self.paused_until = 0.0
+        self.replies_waiting = 0
         self._lock = asyncio.Lock()
 
     def _top_up(self) -> float:
@@ -74,56 +77,72 @@ class LocalBucket:
         self.tokens = min(self.tokens, 0.0)
 
     async def spend(self) -> None:
-        """A reply: counted now, never waits (the floor keeps a flood from starving the
-        sender for more than a second after it ends)."""
-        self._top_up()
-        self.tokens = max(-self.rate, self.tokens - 1.0)
+        """A reply takes the next token, ahead of any waiting sender (at 30 a second that is
+        at most a thirtieth of a second away unless other replies are queued)."""
+        self.replies_waiting += 1
+        try:
+            while True:
+                self._top_up()
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self.tokens) / self.refill)
+        finally:
+            self.replies_waiting -= 1
 
     async def acquire(self) -> None:
-        """Wait for a token (the sender); one waiter at a time, in order."""
+        """Wait for a token (the sender): one waiter at a time, after any waiting reply."""
         async with self._lock:
             while True:
                 now = self._top_up()
                 if now < self.paused_until:
                     await asyncio.sleep(self.paused_until - now)
                     continue
-                if self.tokens >= 1.0:
+                if self.tokens >= 1.0 and not self.replies_waiting:
                     self.tokens -= 1.0
                     return
-                await asyncio.sleep((1.0 - self.tokens) / self.refill)
+                await asyncio.sleep(max(0.001, (1.0 - self.tokens) / self.refill))
 
     async def close(self) -> None:
         return None
 
 
-# KEYS[1] the bucket; ARGV: capacity, refill a second, mode ("wait" | "force" | "pause"),
-# seconds (pause only). Answers the seconds to wait as a string ("0" = taken).
+# KEYS[1] the bucket; ARGV: capacity, refill a second, mode ("send" | "reply" | "pause"),
+# seconds (pause only). Answers the seconds to wait as a string ("0" = taken). A reply that
+# must wait marks the bucket so that senders let it have the next token.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local capacity = tonumber(ARGV[1])
 local refill = tonumber(ARGV[2])
 local mode = ARGV[3]
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'paused')
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'paused', 'reply')
 local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
 local paused = tonumber(state[3]) or 0
+local reply = tonumber(state[4]) or 0
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * refill)
 local wait = 0
 if mode == 'pause' then
   paused = math.max(paused, now + tonumber(ARGV[4]))
   tokens = math.min(tokens, 0)
-elseif mode == 'force' then
-  tokens = math.max(-refill, tokens - 1)
+elseif mode == 'reply' then
+  if tokens >= 1 then
+    tokens = tokens - 1
+  else
+    wait = (1 - tokens) / refill
+    reply = math.max(reply, now + wait + 0.05)
+  end
 elseif now < paused then
   wait = paused - now
-elseif tokens >= 1 then
+elseif tokens >= 1 and now >= reply then
   tokens = tokens - 1
 else
-  wait = (1 - tokens) / refill
+  wait = math.max(0.001, (1 - tokens) / refill)
+  if now < reply then wait = math.max(wait, math.min(reply - now, 1 / refill)) end
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now),
-           'paused', tostring(paused))
+           'paused', tostring(paused), 'reply', tostring(reply))
 redis.call('EXPIRE', KEYS[1], 3600)
 return tostring(wait)
 """
@@ -138,7 +157,7 @@ class RedisBucket:
         self.client = client
         self.key = key
         self._script = client.register_script(_TAKE)
-        self._lock = asyncio.Lock()  # one waiter per process asks Redis at a time
+        self._lock = asyncio.Lock()  # one sender worker per process asks Redis at a time
 
     async def _call(self, mode: str, seconds: float = 0.0) -> float:
         answer = await self._script(keys=[self.key],
@@ -149,14 +168,12 @@ class RedisBucket:
         await self._call("pause", seconds)
 
     async def spend(self) -> None:
-        await self._call("force")
+        while (wait := await self._call("reply")) > 0:
+            await asyncio.sleep(wait)
 
     async def acquire(self) -> None:
         async with self._lock:
-            while True:
-                wait = await self._call("wait")
-                if wait <= 0:
-                    return
+            while (wait := await self._call("send")) > 0:
                 await asyncio.sleep(wait)
 
     async def close(self) -> None:
@@ -195,8 +212,9 @@ class LocalChatPacer:
 
 
 class RedisChatPacer(LocalChatPacer):
-    """The same across processes: a chat's turn is a Redis key set with NX that lives for
-    the interval (from the start of the send, plus the local wait for the answer)."""
+    """The same across processes: a chat's key is taken (SET NX) while a message to it is in
+    flight, and left behind for `interval` after the answer, so the next message to the
+    chat, from any process, starts no sooner than the local pacer would allow."""
 
     def __init__(self, client: Any, prefix: str, interval: float = CHAT_INTERVAL) -> None:
         super().__init__(interval)
@@ -207,11 +225,15 @@ class RedisChatPacer(LocalChatPacer):
     async def turn(self, chat_id: int) -> AsyncIterator[None]:
         async with super().turn(chat_id):
             key = f"{self.prefix}{chat_id}"
-            milliseconds = int(self.interval * 1000)
-            while not await self.client.set(key, b"1", nx=True, px=milliseconds):
+            # In flight: held at most this long (a process killed mid-send frees it).
+            while not await self.client.set(key, b"1", nx=True, px=IN_FLIGHT_MS):
                 left = await self.client.pttl(key)
-                await asyncio.sleep(max(0.005, (left if left and left > 0 else 5) / 1000))
-            yield
+                await asyncio.sleep(max(0.005, min(1.0, (left if left and left > 0 else 5)
+                                                   / 1000)))
+            try:
+                yield
+            finally:
+                await self.client.set(key, b"1", px=int(self.interval * 1000))
 
 
 class TelegramBudget:
@@ -255,15 +277,22 @@ def build(config: Any, *, rate: float | None = None, paid_rate: float | None = N
     import redis.asyncio as aioredis
 
     client = aioredis.Redis.from_url(url)
-    # One budget per bot token, whatever the key prefix: two bots never share a budget.
-    token = str(config.get("TELEGRAM_BOT_TOKEN") or "")
-    scope = hashlib.sha256(token.encode()).hexdigest()[:16]
-    prefix = f"mekendesh:telegram:{scope}:"
+    prefix = redis_prefix(config)
     return TelegramBudget(
         RedisBucket(free_rate, client, prefix + "free"),
         RedisBucket(paid_rate, client, prefix + "paid") if paid else None,
         RedisChatPacer(client, prefix + "chat:", chat_interval),
     )
+
+
+def redis_prefix(config: Any) -> str:
+    """One budget per bot: Telegram counts per bot, and a bot is the number before the colon
+    of its token (so a new token for the same bot keeps its budget; no secret in the key)."""
+    token = str(config.get("TELEGRAM_BOT_TOKEN") or "")
+    bot_id = token.split(":", 1)[0]
+    if not bot_id.isdigit():
+        bot_id = hashlib.sha256(token.encode()).hexdigest()[:16]
+    return f"mekendesh:telegram:{bot_id}:"
 
 
 _EXTENSION = "mekendesh_telegram_budget"
