@@ -103,8 +103,9 @@ async def _send(app, tg, **options) -> None:  # noqa: ANN001, ANN003
                          **{**FAST, **options})
 
 
-def test_paid_broadcasts_carry_the_flag_and_notifications_stay_free(app, make_user, tg):
-    app.config["TELEGRAM_PAID_BROADCASTS"] = True
+def test_paid_broadcasts_carry_the_flag_and_notifications_stay_free(app, make_user, tg,
+                                                                     monkeypatch):
+    monkeypatch.setitem(app.config, "TELEGRAM_PAID_BROADCASTS", True)
     users = members(make_user, 120)
     for user in users[:6]:
         delivery.enqueue_notification(user, "text", TEXT)
