@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from diaspora.accounts.models import Profile, User
 from diaspora.accounts.permissions import can, require, verified_places
@@ -37,7 +37,7 @@ from diaspora.news.models import (
     NewsPost,
     NewsTag,
 )
-from diaspora.news.rendering import process_image, summary
+from diaspora.news.rendering import process_image
 from diaspora.news.topics import TOPICS
 from diaspora.places.countries import is_country
 from diaspora.places.models import Place
@@ -202,7 +202,7 @@ def _publish_now(actor: Any, post: NewsPost) -> None:
 def broadcast_params(post: NewsPost) -> dict:
     return {
         "title": dict(post.title),
-        "summary": {code: summary(text, 500) for code, text in post.body.items()},
+        "summary": dict(post.body_summary or {}),  # made when the post was written
         "url": f"/news/{post.id}",
     }
 
@@ -282,7 +282,8 @@ def list_published(page: int = 1, *, tag: str | None = None, region_id: int | No
 
 
 def latest_for_feed(limit: int = 30) -> list[NewsPost]:
-    return list(db.session.scalars(_published().limit(limit)))
+    return list(db.session.scalars(
+        _published().options(undefer(NewsPost.body_html)).limit(limit)))
 
 
 def relevant_posts(user: User | None, offset: int = 0, limit: int = BOT_PAGE
@@ -320,3 +321,28 @@ def image_is_public(image_id: int) -> bool:
     "news.view" rule), so shared caches may keep it."""
     posts = db.session.scalars(select(NewsPost).where(NewsPost.image_id == image_id))
     return any(can(None, "news.view", post) for post in posts)
+
+
+# -- rendering (diaspora/news/rendering.py) ----------------------------------------------------
+
+
+def rerender_posts(*, everything: bool = False, batch: int = 200) -> int:
+    """Render again the posts stored by another renderer version (all with `everything`),
+    in batches so a large archive never sits in memory at once. Returns how many."""
+    from diaspora.news.models import render_post
+    from diaspora.news.rendering import RENDERER_VERSION
+
+    done = 0
+    last_id = 0
+    while True:
+        query = select(NewsPost).where(NewsPost.id > last_id).order_by(NewsPost.id).limit(batch)
+        if not everything:
+            query = query.where(NewsPost.rendered_version != RENDERER_VERSION)
+        posts = list(db.session.scalars(query))
+        if not posts:
+            return done
+        for post in posts:
+            render_post(post)
+        last_id = posts[-1].id
+        done += len(posts)
+        db.session.commit()
