@@ -1,4 +1,4 @@
-"""speed: news bodies rendered when written
+"""speed: news bodies rendered when written; a lean outbox
 
 Revision ID: 0007_speed
 Revises: 0005_ended_sessions
@@ -6,6 +6,11 @@ Create Date: 2026-11-28 06:00:00
 
 News posts keep their body rendered (sanitised HTML and a plain summary per language) with
 the renderer's version; existing posts are rendered here, once.
+
+The outbox loses what made a million-row INSERT ... SELECT slow (bench/enqueue.py): its two
+foreign keys (a trigger per row each) and the index on user_id (used by nothing but the
+foreign key); the claim's index becomes partial (queued rows only), and a small partial
+index finds expired leases (rows being sent only).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -28,6 +33,18 @@ def upgrade():
         batch_op.alter_column('body_html', existing_type=sa.JSON(), nullable=False)
         batch_op.alter_column('body_summary', existing_type=sa.JSON(), nullable=False)
 
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_outbox_broadcast_id_broadcasts', type_='foreignkey')
+        batch_op.drop_constraint('fk_outbox_user_id_users', type_='foreignkey')
+        batch_op.drop_index('ix_outbox_user_id')
+        batch_op.drop_index('ix_outbox_claim')
+    op.create_index('ix_outbox_due', 'outbox', ['priority', 'id'], unique=False,
+                    postgresql_where=sa.text("status = 'queued'"),
+                    sqlite_where=sa.text("status = 'queued'"))
+    op.create_index('ix_outbox_leased', 'outbox', ['lease_expires_at'], unique=False,
+                    postgresql_where=sa.text("status = 'sending'"),
+                    sqlite_where=sa.text("status = 'sending'"))
+
 
 def _render_existing_posts():
     from diaspora.news.rendering import RENDERER_VERSION, render_body
@@ -45,6 +62,15 @@ def _render_existing_posts():
 
 
 def downgrade():
+    op.drop_index('ix_outbox_leased', table_name='outbox')
+    op.drop_index('ix_outbox_due', table_name='outbox')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_claim', ['status', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_outbox_user_id', ['user_id'], unique=False)
+        batch_op.create_foreign_key('fk_outbox_user_id_users', 'users', ['user_id'], ['id'],
+                                    ondelete='CASCADE')
+        batch_op.create_foreign_key('fk_outbox_broadcast_id_broadcasts', 'broadcasts',
+                                    ['broadcast_id'], ['id'], ondelete='CASCADE')
     with op.batch_alter_table('news_posts', schema=None) as batch_op:
         batch_op.drop_column('rendered_version')
         batch_op.drop_column('body_summary')

@@ -298,3 +298,15 @@ def test_two_senders_on_postgres_share_the_work_without_duplicates(app, make_use
     assert len(per_chat) == 120 and max(per_chat.values()) == 1
     assert {u.telegram_chat_id for u in users} == set(per_chat)
     assert counts(broadcast) == {"sent": 120}
+
+
+def test_a_row_whose_member_row_is_gone_is_skipped_not_stuck(app, make_user, tg):
+    """The outbox has no foreign keys (its enqueue is a million-row INSERT ... SELECT): a
+    row whose user row was deleted by hand is settled as skipped, the others are sent."""
+    gone, kept = members(make_user, 2)
+    broadcast = broadcast_to_all()
+    db.session.execute(sa.delete(User).where(User.id == gone.id))
+    db.session.commit()
+    send_all(app, tg)
+    assert counts(broadcast) == {"sent": 1, "skipped": 1}
+    assert [m["chat_id"] for m in tg.sent_messages()] == [kept.telegram_chat_id]
