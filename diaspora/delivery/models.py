@@ -65,6 +65,7 @@ class Broadcast(db.Model):
 
 _QUEUED_ONLY = text("status = 'queued'")
 _SENDING_ONLY = text("status = 'sending'")
+_SETTLED_ONLY = text("status NOT IN ('queued', 'sending')")
 
 
 class OutboxMessage(db.Model):
@@ -73,7 +74,8 @@ class OutboxMessage(db.Model):
     Written a million at a time by one INSERT ... SELECT, so each row costs as little as it
     can (bench/enqueue.py): no foreign keys (PostgreSQL checks a foreign key with a trigger
     per row: two thirds of the enqueue's time went there), and only the indexes the sender
-    and the progress page read. The references hold by construction: user ids come from
+    and the progress page read, each partial so that a new queued row enters only the claim's.
+    The references hold by construction: user ids come from
     the users table in the same statement, the broadcast is created in the same
     transaction, and neither is ever deleted (erasing an account anonymises its row); a row
     whose member is gone anyway is skipped by the claim (worker.claim), never stuck.
@@ -88,8 +90,10 @@ class OutboxMessage(db.Model):
         # Expired leases to take back: only rows being sent (a few hundred at most).
         Index("ix_outbox_leased", "lease_expires_at", postgresql_where=_SENDING_ONLY,
               sqlite_where=_SENDING_ONLY),
-        # A broadcast's progress: counts by state, and the recent send rate.
-        Index("ix_outbox_progress", "broadcast_id", "status", "sent_at"),
+        # A broadcast's progress: counts of settled rows by state, and the recent send
+        # rate. Partial: a row enters it when it is settled, never at enqueue time.
+        Index("ix_outbox_settled", "broadcast_id", "status", "sent_at",
+              postgresql_where=_SETTLED_ONLY, sqlite_where=_SETTLED_ONLY),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, insert, literal, select, true
+from sqlalchemy import ColumnElement, func, insert, literal, select
 
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
+from diaspora.delivery import states
 from diaspora.delivery.audience import Audience
 from diaspora.delivery.audience import members as audience_members
 from diaspora.delivery.messages import known_template
@@ -151,20 +152,32 @@ class Progress:
         }
 
 
-def progress(broadcast: Broadcast) -> Progress:
-    """Counts straight from the rows, so they stay right whatever happened to the senders."""
+def _settled_counts(broadcast_id: int) -> dict[str, int]:
+    """Settled rows of a broadcast by state (from ix_outbox_settled) and those being sent
+    (from ix_outbox_leased); queued is what is left of the broadcast's total."""
     counts = dict(
         db.session.execute(
             select(OutboxMessage.status, func.count())
-            .where(OutboxMessage.broadcast_id == broadcast.id)
+            .where(OutboxMessage.broadcast_id == broadcast_id, states.settled_sql())
             .group_by(OutboxMessage.status)
         ).all()
     )
+    counts[SENDING] = db.session.scalar(
+        select(func.count()).where(OutboxMessage.broadcast_id == broadcast_id,
+                                   states.status_is(SENDING))) or 0
+    return counts
+
+
+def progress(broadcast: Broadcast) -> Progress:
+    """Counts straight from the rows, so they stay right whatever happened to the senders
+    (a broadcast's rows are all written at once: its total never changes)."""
+    counts = _settled_counts(broadcast.id)
+    counts[QUEUED] = max(0, (broadcast.total or 0) - sum(counts.values()))
     since = utcnow() - timedelta(seconds=RATE_WINDOW_SECONDS)
     recent, last_sent_at = db.session.execute(
         select(func.count(), func.max(OutboxMessage.sent_at)).where(
             OutboxMessage.broadcast_id == broadcast.id,
-            OutboxMessage.status == SENT,
+            states.status_is(SENT),
             OutboxMessage.sent_at >= since,
         )
     ).one()
@@ -220,9 +233,7 @@ def cancel_for_subject(actor: Any, subject: str) -> int:
     for broadcast in db.session.scalars(
         select(Broadcast).where(Broadcast.subject == subject, Broadcast.cancelled_at.is_(None))
     ):
-        if db.session.scalar(select(true()).where(
-            OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.status == QUEUED
-        ).limit(1)):
+        if progress(broadcast).queued:
             cancelled += _cancel(actor, broadcast, commit=False)
     return cancelled
 

@@ -187,10 +187,16 @@ def retry_or_fail(job: Any, error: str, *, max_attempts: int, retry_base: float,
 # -- the SQL transitions -----------------------------------------------------------------------
 
 
-def _status_is(status: str) -> ColumnElement[bool]:
+def status_is(status: str) -> ColumnElement[bool]:
     """`status = '<literal>'` written into the SQL, so the planner sees it matches a partial
     index (ix_outbox_due, ix_outbox_leased) even in a prepared statement's generic plan."""
     return OutboxMessage.status == literal(status, literal_execute=True)
+
+
+def settled_sql() -> ColumnElement[bool]:
+    """The predicate of ix_outbox_settled: rows in a final state."""
+    return OutboxMessage.status.not_in([literal(QUEUED, literal_execute=True),
+                                        literal(SENDING, literal_execute=True)])
 
 
 def lease_due(owner: str, limit: int, lease_seconds: float) -> list[int]:
@@ -204,7 +210,7 @@ def lease_due(owner: str, limit: int, lease_seconds: float) -> list[int]:
     due = (
         select(OutboxMessage.id)
         .where(
-            _status_is(QUEUED),
+            status_is(QUEUED),
             or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
         )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
@@ -243,7 +249,7 @@ def reclaim_expired(owner: str | None = None) -> int:
         condition = or_(condition, OutboxMessage.lease_owner == owner)
     result = db.session.execute(
         update(OutboxMessage)
-        .where(_status_is(SENDING), condition)
+        .where(status_is(SENDING), condition)
         .values(status=QUEUED, lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -346,7 +352,7 @@ def pending_count() -> int:
     """Rows not yet settled (queued or being sent)."""
     count = db.session.scalar(
         select(func.count()).select_from(OutboxMessage)
-        .where(or_(_status_is(QUEUED), _status_is(SENDING)))  # both partial indexes
+        .where(or_(status_is(QUEUED), status_is(SENDING)))  # both partial indexes
     ) or 0
     db.session.rollback()
     return count

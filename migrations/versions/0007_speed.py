@@ -9,8 +9,8 @@ the renderer's version; existing posts are rendered here, once.
 
 The outbox loses what made a million-row INSERT ... SELECT slow (bench/enqueue.py): its two
 foreign keys (a trigger per row each) and the index on user_id (used by nothing but the
-foreign key); the claim's index becomes partial (queued rows only), and a small partial
-index finds expired leases (rows being sent only).
+foreign key); every index but the primary key becomes partial, so a new queued row enters
+only the claim's: due rows (queued), expired leases (sending), progress (settled rows).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,12 +38,17 @@ def upgrade():
         batch_op.drop_constraint('fk_outbox_user_id_users', type_='foreignkey')
         batch_op.drop_index('ix_outbox_user_id')
         batch_op.drop_index('ix_outbox_claim')
+        batch_op.drop_index('ix_outbox_progress')
     op.create_index('ix_outbox_due', 'outbox', ['priority', 'id'], unique=False,
                     postgresql_where=sa.text("status = 'queued'"),
                     sqlite_where=sa.text("status = 'queued'"))
     op.create_index('ix_outbox_leased', 'outbox', ['lease_expires_at'], unique=False,
                     postgresql_where=sa.text("status = 'sending'"),
                     sqlite_where=sa.text("status = 'sending'"))
+    op.create_index('ix_outbox_settled', 'outbox', ['broadcast_id', 'status', 'sent_at'],
+                    unique=False,
+                    postgresql_where=sa.text("status NOT IN ('queued', 'sending')"),
+                    sqlite_where=sa.text("status NOT IN ('queued', 'sending')"))
 
 
 def _render_existing_posts():
@@ -62,10 +67,13 @@ def _render_existing_posts():
 
 
 def downgrade():
+    op.drop_index('ix_outbox_settled', table_name='outbox')
     op.drop_index('ix_outbox_leased', table_name='outbox')
     op.drop_index('ix_outbox_due', table_name='outbox')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_claim', ['status', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_outbox_progress', ['broadcast_id', 'status', 'sent_at'],
+                              unique=False)
         batch_op.create_index('ix_outbox_user_id', ['user_id'], unique=False)
         batch_op.create_foreign_key('fk_outbox_user_id_users', 'users', ['user_id'], ['id'],
                                     ondelete='CASCADE')
