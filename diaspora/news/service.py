@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
-from sqlalchemy.orm import selectinload, undefer
+from sqlalchemy.orm import defer, lazyload, selectinload, undefer
 
 from diaspora.accounts.models import Profile, User
 from diaspora.accounts.permissions import can, require, verified_places
@@ -49,7 +49,7 @@ BOT_PAGE = 5
 
 
 def get_post(post_id: int) -> NewsPost:
-    post = db.session.get(NewsPost, post_id)
+    post = db.session.get(NewsPost, post_id, options=[undefer(NewsPost.body_html)])
     if post is None:
         raise NotFound(_l("This news post does not exist."))
     return post
@@ -260,7 +260,11 @@ def _published() -> Any:
     return (
         select(NewsPost)
         .where(NewsPost.status == PUBLISHED)
-        .options(selectinload(NewsPost.tag_rows))
+        # Lists show the title, date, topics and stored summary: the author and place joins
+        # and the audience's two extra queries are left out (loaded only if asked for).
+        .options(selectinload(NewsPost.tag_rows), defer(NewsPost.body), lazyload(NewsPost.author),
+                 lazyload(NewsPost.place), lazyload(NewsPost.audience_places),
+                 lazyload(NewsPost.audience_countries))
         .order_by(NewsPost.published_at.desc(), NewsPost.id.desc())
     )
 
