@@ -13,23 +13,26 @@ Paid broadcasts (`TELEGRAM_PAID_BROADCASTS`, off by default) have their own lane
 rows go out with `allow_paid_broadcast=True` at up to `TELEGRAM_PAID_RATE` (at most 1000) a
 second, while notifications and replies stay in the free budget.
 
-The budget is a token bucket sized so that no one-second window holds more than the rate:
-a burst of `capacity` (rate / 50, at least one) and a refill of `rate - capacity` less 1 %
-for the jitter between us and Telegram. Within one process it lives in memory; with
-`TELEGRAM_REDIS_URL` set, every process on every machine shares it through one Redis key,
-updated by a Lua script (Redis runs a script atomically and it reads Redis's own clock, so
-machines whose clocks differ still agree). The same goes for the one-message-a-second pace
-per chat: a key per chat that lives for the interval.
+The budget has two parts. A token bucket spreads messages evenly (tokens refill at the
+rate; up to a tenth of a second's worth can gather, so a worker that wakes late catches up
+instead of losing the time), and a log of the last second's messages caps any one-second
+window at the rate less 1 % (kept for the jitter between us and Telegram): however late or
+bunched the wake-ups, no second holds more. Within one process both live in memory; with
+`TELEGRAM_REDIS_URL` set, every process on every machine shares them through Redis, updated
+by one Lua script (Redis runs a script atomically and it reads Redis's own clock, so
+machines whose clocks differ still agree). The one-message-a-second pace per chat is shared
+the same way: a key per chat.
 
-Lua token bucket (see `_TAKE`): tokens refill at `refill` a second up to `capacity`; a
-`send` or `reply` call takes one token if there is one and otherwise answers how long to
-wait; a reply that has to wait marks the bucket so that senders leave it the next token; a
-429 (`pause`) stops everyone until Telegram's `retry_after` has passed.
+The Lua script (`_TAKE`): a `send` or `reply` call takes a token and a place in the log if
+both are free and otherwise answers how long to wait; a reply that has to wait marks the
+bucket so that senders leave it the next place; a 429 (`pause`) stops everyone until
+Telegram's `retry_after` has passed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import time
@@ -46,11 +49,12 @@ JITTER_MARGIN = 0.01
 IN_FLIGHT_MS = 15_000
 
 
-def bucket_shape(rate: float) -> tuple[float, float]:
-    """(capacity, refill a second) such that no one-second window exceeds `rate`."""
-    capacity = max(1.0, rate / 50)
-    refill = max(0.05, (rate - capacity) * (1 - JITTER_MARGIN)) if rate > 1 else rate
-    return capacity, refill
+def bucket_shape(rate: float) -> tuple[float, float, int, float]:
+    """(capacity, refill a second, messages allowed per window, window seconds)."""
+    capacity = max(1.0, rate / 10)
+    if rate >= 2:
+        return capacity, rate, max(1, int(rate * (1 - JITTER_MARGIN))), 1.0
+    return capacity, rate, 1, 1.0 / rate  # slower than 2/s: one message per 1/rate seconds
 
 
 class LocalBucket:
@@ -58,18 +62,31 @@ class LocalBucket:
 
     def __init__(self, rate: float) -> None:
         self.rate = float(rate)
-        self.capacity, self.refill = bucket_shape(self.rate)
-        self.tokens = self.capacity
+        self.capacity, self.refill, self.limit, self.window = bucket_shape(self.rate)
+        self.tokens = self.capacity / 2
         self.updated = time.monotonic()
+        self.log: collections.deque[float] = collections.deque()
         self.paused_until = 0.0
         self.replies_waiting = 0
         self._lock = asyncio.Lock()
 
-    def _top_up(self) -> float:
+    def _try_take(self) -> float:
+        """Take a token and a place in the window (answer 0), or answer the seconds to wait."""
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill)
         self.updated = now
-        return now
+        while self.log and self.log[0] <= now - self.window:
+            self.log.popleft()
+        wait = 0.0
+        if self.tokens < 1.0:
+            wait = (1.0 - self.tokens) / self.refill
+        if len(self.log) >= self.limit:
+            wait = max(wait, self.log[0] + self.window - now)
+        if wait > 0:
+            return max(wait, 0.0005)
+        self.tokens -= 1.0
+        self.log.append(now)
+        return 0.0
 
     async def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends until `seconds` from now."""
@@ -77,73 +94,83 @@ class LocalBucket:
         self.tokens = min(self.tokens, 0.0)
 
     async def spend(self) -> None:
-        """A reply takes the next token, ahead of any waiting sender (at 30 a second that is
+        """A reply takes the next place, ahead of any waiting sender (at 30 a second that is
         at most a thirtieth of a second away unless other replies are queued)."""
         self.replies_waiting += 1
         try:
-            while True:
-                self._top_up()
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self.tokens) / self.refill)
+            while (wait := self._try_take()) > 0:
+                await asyncio.sleep(wait)
         finally:
             self.replies_waiting -= 1
 
     async def acquire(self) -> None:
-        """Wait for a token (the sender): one waiter at a time, after any waiting reply."""
+        """Wait for a place (the sender): one waiter at a time, after any waiting reply."""
         async with self._lock:
             while True:
-                now = self._top_up()
+                now = time.monotonic()
                 if now < self.paused_until:
                     await asyncio.sleep(self.paused_until - now)
                     continue
-                if self.tokens >= 1.0 and not self.replies_waiting:
-                    self.tokens -= 1.0
+                if self.replies_waiting:
+                    await asyncio.sleep(0.001)
+                    continue
+                wait = self._try_take()
+                if wait <= 0:
                     return
-                await asyncio.sleep(max(0.001, (1.0 - self.tokens) / self.refill))
+                await asyncio.sleep(wait)
 
     async def close(self) -> None:
         return None
 
 
-# KEYS[1] the bucket; ARGV: capacity, refill a second, mode ("send" | "reply" | "pause"),
-# seconds (pause only). Answers the seconds to wait as a string ("0" = taken). A reply that
-# must wait marks the bucket so that senders let it have the next token.
+# KEYS[1] the bucket (a hash), KEYS[2] the window's log (a sorted set of send times);
+# ARGV: capacity, refill a second, limit per window, window seconds, mode ("send" | "reply"
+# | "pause"), seconds (pause only). Answers the seconds to wait as a string ("0" = taken).
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local capacity = tonumber(ARGV[1])
 local refill = tonumber(ARGV[2])
-local mode = ARGV[3]
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'paused', 'reply')
-local tokens = tonumber(state[1]) or capacity
+local limit = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local mode = ARGV[5]
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'paused', 'reply', 'seq')
+local tokens = tonumber(state[1]) or capacity / 2
 local ts = tonumber(state[2]) or now
 local paused = tonumber(state[3]) or 0
 local reply = tonumber(state[4]) or 0
+local seq = tonumber(state[5]) or 0
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * refill)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 local wait = 0
 if mode == 'pause' then
-  paused = math.max(paused, now + tonumber(ARGV[4]))
+  paused = math.max(paused, now + tonumber(ARGV[6]))
   tokens = math.min(tokens, 0)
-elseif mode == 'reply' then
-  if tokens >= 1 then
-    tokens = tokens - 1
-  else
-    wait = (1 - tokens) / refill
-    reply = math.max(reply, now + wait + 0.05)
-  end
-elseif now < paused then
-  wait = paused - now
-elseif tokens >= 1 and now >= reply then
-  tokens = tokens - 1
 else
-  wait = math.max(0.001, (1 - tokens) / refill)
-  if now < reply then wait = math.max(wait, math.min(reply - now, 1 / refill)) end
+  if tokens < 1 then wait = (1 - tokens) / refill end
+  if redis.call('ZCARD', KEYS[2]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + window - now)
+  end
+  if mode == 'reply' then
+    if wait > 0 then reply = math.max(reply, now + wait + 0.05) end
+  elseif now < paused then
+    wait = math.max(wait, paused - now)
+  elseif wait <= 0 and now < reply then
+    wait = math.min(reply - now, 1 / refill)
+  end
+  if wait <= 0 then
+    tokens = tokens - 1
+    seq = seq + 1
+    redis.call('ZADD', KEYS[2], now, tostring(seq))
+  else
+    wait = math.max(wait, 0.0005)
+  end
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now),
-           'paused', tostring(paused), 'reply', tostring(reply))
+           'paused', tostring(paused), 'reply', tostring(reply), 'seq', tostring(seq))
 redis.call('EXPIRE', KEYS[1], 3600)
+redis.call('EXPIRE', KEYS[2], 3600)
 return tostring(wait)
 """
 
@@ -153,15 +180,16 @@ class RedisBucket:
 
     def __init__(self, rate: float, client: Any, key: str) -> None:
         self.rate = float(rate)
-        self.capacity, self.refill = bucket_shape(self.rate)
+        self.capacity, self.refill, self.limit, self.window = bucket_shape(self.rate)
         self.client = client
         self.key = key
         self._script = client.register_script(_TAKE)
         self._lock = asyncio.Lock()  # one sender worker per process asks Redis at a time
 
     async def _call(self, mode: str, seconds: float = 0.0) -> float:
-        answer = await self._script(keys=[self.key],
-                                    args=[self.capacity, self.refill, mode, seconds])
+        answer = await self._script(keys=[self.key, self.key + ":log"],
+                                    args=[self.capacity, self.refill, self.limit, self.window,
+                                          mode, seconds])
         return float(answer)
 
     async def pause(self, seconds: float) -> None:

@@ -49,7 +49,11 @@ BOT_PAGE = 5
 
 
 def get_post(post_id: int) -> NewsPost:
-    post = db.session.get(NewsPost, post_id, options=[undefer(NewsPost.body_html)])
+    # The page needs the stored HTML and the topics; the audience only the editor (then it
+    # is loaded when asked for): two queries, not four.
+    post = db.session.get(NewsPost, post_id, options=[
+        undefer(NewsPost.body_html), lazyload(NewsPost.audience_places),
+        lazyload(NewsPost.audience_countries)])
     if post is None:
         raise NotFound(_l("This news post does not exist."))
     return post
