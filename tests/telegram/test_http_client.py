@@ -227,3 +227,22 @@ def test_on_send_sees_message_calls_only(tg):
 
     call(tg, calls, on_send=count)
     assert counted == ["sendMessage", "sendMessage"]
+
+
+def test_the_environments_proxy_is_followed_unless_no_proxy_says_otherwise(tg, monkeypatch):
+    proxy = _Proxy()
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        call(tg, lambda bot: bot.send_message(CHAT, "one"), trust_env=True)
+        assert proxy.seen == [f"{tg.base_url}{tg.token}/sendMessage"]
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        call(tg, lambda bot: bot.send_message(CHAT, "two"), trust_env=True)
+        assert len(proxy.seen) == 1  # went straight to the double
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert tg.total_sends == 2
