@@ -80,7 +80,8 @@ class _Reader:
             raise SettingError(f"{name}={value!r} must be at least {minimum}.")
         return number
 
-    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+    def number(self, name: str, default: float, *, minimum: float | None = None,
+               maximum: float | None = None) -> float:
         value = self.raw(name)
         if value is None:
             return default
@@ -92,6 +93,8 @@ class _Reader:
             raise SettingError(f"{name}={value!r} is not a finite number.")
         if minimum is not None and number < minimum:
             raise SettingError(f"{name}={value!r} must be at least {minimum:g}.")
+        if maximum is not None and number > maximum:
+            raise SettingError(f"{name}={value!r} must be at most {maximum:g}.")
         return number
 
 
@@ -155,7 +158,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TELEGRAM_BOT_USERNAME": env.text("TELEGRAM_BOT_USERNAME", ""),
         "TELEGRAM_API_URL": env.text("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
         "TELEGRAM_WEBHOOK_SECRET": env.text("TELEGRAM_WEBHOOK_SECRET", ""),
-        "TELEGRAM_SEND_RATE": env.number("TELEGRAM_SEND_RATE", 25.0, minimum=0.1),
+        # One budget for the bot's replies and the outbox sender (bot/budget.py; README,
+        # "Telegram's rate"): messages a second across all chats, replies first.
+        "TELEGRAM_RATE": env.number("TELEGRAM_RATE", 30.0, minimum=0.1),
+        # Paid broadcasts (off: they cost Telegram Stars): broadcast rows go out with
+        # allow_paid_broadcast at up to TELEGRAM_PAID_RATE (at most 1000) a second.
+        "TELEGRAM_PAID_BROADCASTS": env.boolean("TELEGRAM_PAID_BROADCASTS", False),
+        "TELEGRAM_PAID_RATE": env.number("TELEGRAM_PAID_RATE", 1000.0, minimum=1,
+                                         maximum=1000),
+        # Set: every bot and sender process shares the budget through this Redis.
+        "TELEGRAM_REDIS_URL": env.text("TELEGRAM_REDIS_URL", ""),
+        # Unset: aiohttp follows HTTPS_PROXY / NO_PROXY from the environment.
+        "TELEGRAM_PROXY": env.text("TELEGRAM_PROXY", ""),
 
         # The bot process (README, "The Telegram bot").
         "BOT_PERSISTENCE_INTERVAL": env.number("BOT_PERSISTENCE_INTERVAL", 2.0, minimum=0),
@@ -171,7 +185,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DELIVERY_RETRY_BASE_SECONDS": env.number("DELIVERY_RETRY_BASE_SECONDS", 5.0, minimum=0),
         # Requests in flight; unset: about rate / 10, between 8 and 64.
         "DELIVERY_CONCURRENCY": env.integer("DELIVERY_CONCURRENCY", None, minimum=1),
-        "DELIVERY_HTTP": env.text("DELIVERY_HTTP", "httpx"),  # or "stream", the lean client
 
         "PRIVACY_NOTICE_VERSION": PRIVACY_NOTICE_VERSION,
     }

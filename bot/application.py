@@ -14,7 +14,6 @@ import asyncio
 import importlib
 import importlib.util
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 
@@ -23,20 +22,14 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, Defaults
 
+from bot import budget as budgets
 from bot.concurrency import PerChatUpdateProcessor
+from bot.http import AiohttpRequest
 from bot.persistence import SQLPersistence
 from bot.runtime import FLASK_APP_KEY
 from diaspora.features import FEATURES
 
 log = logging.getLogger("bot")
-
-try:  # noqa: SIM105
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore tries `import sniffio` each time it makes a lock; without the package every
-    # try walks sys.path again (a third of the bot's CPU in the load check). Remember the
-    # miss once: Python then fails the import at once.
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 Hook = Callable[[Application], Awaitable[None]]
 POST_INIT: list[Hook] = []
@@ -86,10 +79,18 @@ def build_application(
     api = api.rstrip("/")
     interval = float(flask_app.config["BOT_PERSISTENCE_INTERVAL"])
     # Updates handled at once (different chats; one chat's updates run in order) and HTTP
-    # connections to the Bot API. More is not faster: httpcore's pool bookkeeping grows with
-    # connections x waiting requests.
+    # connections to the Bot API (calls wait up to pool_timeout for a free one).
     concurrency = int(flask_app.config["BOT_CONCURRENT_UPDATES"])
     pool = int(flask_app.config["BOT_CONNECTION_POOL"])
+    proxy = flask_app.config.get("TELEGRAM_PROXY") or None
+    # Every message the bot sends is a reply: it draws on the budget it shares with the
+    # outbox sender, first (bot/budget.py).
+    budget = budgets.for_app(flask_app)
+    calls = AiohttpRequest(pool, read_timeout=5.0, write_timeout=5.0, connect_timeout=5.0,
+                           pool_timeout=10.0, proxy=proxy, on_send=budget.reply)
+    # getUpdates has a connection of its own, so a long poll never waits behind replies.
+    updates = AiohttpRequest(1, read_timeout=5.0, write_timeout=5.0, connect_timeout=5.0,
+                             pool_timeout=10.0, proxy=proxy)
     application = (
         Application.builder()
         .token(token)
@@ -101,8 +102,8 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
-        .connection_pool_size(pool)
-        .pool_timeout(10)
+        .request(calls)
+        .get_updates_request(updates)
         .persistence(SQLPersistence(flask_app, update_interval=interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -2,22 +2,24 @@
 
 Runs inside the bot process (`await run_sender(flask_app, stop_event=...)`) or on its own:
 
-    python -m bot.sender [--rate 25] [--batch 200] [--lease 60] [--worker-id NAME]
+    python -m bot.sender [--rate 30] [--paid-rate 1000] [--batch 200] [--worker-id NAME]
 
 How it works:
 
 * a claimer leases batches of due rows (see diaspora/delivery/worker.py) and keeps a small
   local queue topped up, so sending never waits for the database;
-* workers send them through one token bucket (TELEGRAM_SEND_RATE messages a second, 25 by
-  default, up to 1000 for paid broadcasts) and never more than one message a second to the
-  same chat;
+* workers send them within Telegram's budget (bot/budget.py): one rate shared with the bot's
+  replies (TELEGRAM_RATE, 30 a second by default; replies go first), broadcast rows in a paid
+  lane of up to 1000 a second with `allow_paid_broadcast` when TELEGRAM_PAID_BROADCASTS is
+  on, and never more than one message a second to the same chat;
 * a recorder writes every outcome as soon as the previous write finished, so at a SIGKILL
   only the messages in flight (accepted by Telegram, not yet recorded) can go out twice;
 * 429 pauses every worker for `retry_after`; 403 marks the member unreachable and skips
   their other rows; timeouts and 5xx are retried with exponential backoff up to
   DELIVERY_MAX_ATTEMPTS, then the row fails with the error kept; 400 fails at once.
 
-The token bucket is per process: run N senders with TELEGRAM_SEND_RATE divided by N.
+With TELEGRAM_REDIS_URL set, every sender and bot process shares one budget through Redis;
+without it the budget is per process (one sender, in the bot or beside it, works as is).
 """
 
 from __future__ import annotations
@@ -29,107 +31,27 @@ import logging
 import os
 import signal
 import socket
-import sys
 import time
-import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
+from bot import budget as budgets
+from bot.http import AiohttpRequest
 from bot.runtime import retry_after_seconds
 from diaspora.delivery import housekeeping, states, worker
 from diaspora.delivery.models import FAILED, SENT
 
 log = logging.getLogger("bot.sender")
 
-if "sniffio" not in sys.modules:
-    try:
-        import sniffio  # noqa: F401
-    except ImportError:
-        # httpcore tries `import sniffio` for every lock it makes; remember the miss once
-        # (as bot/application.py does) instead of searching sys.path per message.
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-MAX_RATE = 1000.0
-DEFAULT_RATE = 25.0
+MAX_RATE = budgets.MAX_PAID_RATE
 CANCEL_CHECK_SECONDS = 1.0
-# Telegram allows about one message a second to a chat; a little margin absorbs jitter.
-CHAT_INTERVAL = 1.05
-
-
-class TokenBucket:
-    """At most `rate` acquisitions a second on average, bursts up to `capacity`."""
-
-    def __init__(self, rate: float, capacity: float | None = None) -> None:
-        self.rate = float(rate)
-        self.capacity = capacity if capacity is not None else max(1.0, self.rate / 20)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self.paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nobody sends until `seconds` from now."""
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-        self.tokens = 0.0
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                if now < self.paused_until:
-                    await asyncio.sleep(self.paused_until - now)
-                    continue
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self.tokens) / self.rate)
-
-
-class ChatPacer:
-    """Never more than one message a second to the same chat (per sender process): sends to
-    one chat take turns, each waiting `interval` after the previous one was answered."""
-
-    def __init__(self, interval: float = CHAT_INTERVAL) -> None:
-        self.interval = interval
-        self.last: dict[int, float] = {}
-        self.locks: dict[int, asyncio.Lock] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, chat_id: int) -> AsyncIterator[None]:
-        lock = self.locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            wait = self.last.get(chat_id, -1e9) + self.interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                yield
-            finally:
-                self.last[chat_id] = time.monotonic()
-
-    def prune(self) -> None:
-        horizon = time.monotonic() - self.interval
-        for chat_id in [c for c, t in self.last.items() if t < horizon]:
-            lock = self.locks.get(chat_id)
-            if lock is None or not lock.locked():
-                self.last.pop(chat_id, None)
-                self.locks.pop(chat_id, None)
+CHAT_INTERVAL = budgets.CHAT_INTERVAL
 
 
 class Sender:
@@ -139,6 +61,8 @@ class Sender:
         bot: Bot,
         *,
         rate: float | None = None,
+        paid_rate: float | None = None,
+        budget: budgets.TelegramBudget | None = None,
         batch_size: int | None = None,
         lease_seconds: float | None = None,
         max_attempts: int | None = None,
@@ -153,8 +77,19 @@ class Sender:
         config = flask_app.config
         self.app = flask_app
         self.bot = bot
-        self.rate = min(MAX_RATE, max(0.1, float(rate or config.get("TELEGRAM_SEND_RATE")
-                                                 or DEFAULT_RATE)))
+        if budget is None:
+            # The process's budget, shared with the bot's replies when it runs in the bot;
+            # an explicit rate (tests, benches) gets a budget of its own.
+            explicit = rate is not None or paid_rate is not None or chat_interval != CHAT_INTERVAL
+            budget = (budgets.build(config, rate=rate, paid_rate=paid_rate,
+                                    chat_interval=chat_interval)
+                      if explicit else budgets.for_app(flask_app))
+            self.own_budget = explicit
+        else:
+            self.own_budget = False
+        self.budget = budget
+        self.paid = budget.paid is not None
+        self.rate = max(budget.free.rate, budget.paid.rate if budget.paid else 0.0)
         self.batch_size = batch_size or max(20, min(2000, int(self.rate * 2)))
         self.lease_seconds = float(lease_seconds or config["DELIVERY_LEASE_SECONDS"])
         self.max_attempts = int(max_attempts or config["DELIVERY_MAX_ATTEMPTS"])
@@ -168,8 +103,7 @@ class Sender:
         self.idle_interval = idle_interval
         self.housekeeping = list(housekeeping)
         self.housekeeping_interval = housekeeping_interval
-        self.bucket = TokenBucket(self.rate)
-        self.pacer = ChatPacer(chat_interval)
+        self.pacer = budget.pacer
         self.sent = 0
         self.failed = 0
         self._queue: asyncio.Queue[worker.Job] = asyncio.Queue()
@@ -310,16 +244,21 @@ class Sender:
                     return states.blocked(job, attempted=False)
                 if job.broadcast_id is not None and job.broadcast_id in self._cancelled:
                     return states.cancelled(job)
-                await self.bucket.acquire()
+                # Broadcast rows take the paid lane when it is on; notifications always
+                # stay within the free budget they share with the bot's replies.
+                paid = self.paid and job.broadcast_id is not None
+                lane = self.budget.lane(paid)
+                await lane.acquire()
                 try:
                     await self.bot.send_message(
                         chat_id=job.chat_id, text=job.text, parse_mode=ParseMode.HTML,
                         link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        allow_paid_broadcast=True if paid else None,
                     )
                 except RetryAfter as error:
                     wait = retry_after_seconds(error)
                     log.warning("Telegram asks to wait %.1f s (429)", wait)
-                    self.bucket.pause(wait)
+                    await lane.pause(wait)
                     rate_limited += 1
                     if rate_limited > 10:
                         return self._retry_or_fail(job, str(error), count=False)
@@ -379,123 +318,13 @@ class Sender:
         self._held.difference_update(o.id for o in outcomes)
 
 
-class StreamRequest(BaseRequest):
-    """A lean keep-alive HTTP/1.1 client for the sender (opt-in: DELIVERY_HTTP=stream).
-
-    httpx/httpcore cost about 3 ms of CPU per sendMessage, which caps one sender near 300
-    messages a second on a small machine; this client writes the request and reads the
-    answer on pooled asyncio streams. Only what the sender needs: form-encoded POSTs without
-    files, Content-Length or chunked answers, TLS for https URLs.
-    """
-
-    def __init__(self, pool_size: int = 16, timeout: float = 10.0) -> None:
-        self.pool_size = pool_size
-        self.timeout = timeout
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self._slots = asyncio.Semaphore(pool_size)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.timeout
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        while self._idle:
-            _reader, writer = self._idle.pop()
-            writer.close()
-
-    async def _connect(self, parts: urllib.parse.SplitResult) -> tuple[Any, Any]:
-        secure = parts.scheme == "https"
-        port = parts.port or (443 if secure else 80)
-        return await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, port, ssl=True if secure else None),
-            self.timeout,
-        )
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = None, write_timeout: Any = None,
-                         connect_timeout: Any = None, pool_timeout: Any = None
-                         ) -> tuple[int, bytes]:
-        if request_data is not None and request_data.contains_files:
-            raise NetworkError("StreamRequest does not upload files")
-        parts = urllib.parse.urlsplit(url)
-        body = (request_data.url_encoded_parameters() if request_data else "").encode()
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n").encode()
-        async with self._slots:
-            for attempt in range(2):
-                reused = bool(self._idle)
-                reader, writer = self._idle.pop() if reused else await self._connect(parts)
-                try:
-                    writer.write(head + body)
-                    await writer.drain()
-                    answer = await asyncio.wait_for(self._read(reader), self.timeout)
-                except TimeoutError as error:
-                    writer.close()
-                    raise TimedOut("Timed out") from error
-                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                    writer.close()
-                    stale = isinstance(error, (_StaleConnection, BrokenPipeError))
-                    if reused and attempt == 0 and stale:
-                        continue  # the server had closed an idle connection: nothing was sent
-                    raise NetworkError(f"connection error: {error!r}") from error
-                status, payload, keep = answer
-                if keep:
-                    self._idle.append((reader, writer))
-                else:
-                    writer.close()
-                return status, payload
-        raise NetworkError("no connection")
-
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-        line = await reader.readline()
-        if not line:
-            raise _StaleConnection("closed before answering")
-        status = int(line.split()[1])
-        length, chunked, keep = None, False, True
-        while True:
-            header = await reader.readline()
-            if header in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = header.decode("latin-1").partition(":")
-            name, value = name.strip().lower(), value.strip().lower()
-            if name == "content-length":
-                length = int(value)
-            elif name == "transfer-encoding" and "chunked" in value:
-                chunked = True
-            elif name == "connection" and value == "close":
-                keep = False
-        if chunked:
-            chunks = []
-            while True:
-                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    await reader.readline()
-                    break
-                chunks.append(await reader.readexactly(size))
-                await reader.readline()
-            return status, b"".join(chunks), keep
-        if length is None:
-            return status, await reader.read(), False
-        return status, await reader.readexactly(length), keep
-
-
-class _StaleConnection(ValueError):
-    pass
-
-
 def make_bot(flask_app: Flask, *, concurrency: int = 64) -> Bot:
+    """A Bot for the sender with its own connection pool (a broadcast never queues the bot's
+    replies behind it), on the one HTTP client (bot/http.py)."""
     config = flask_app.config
-    if str(config["DELIVERY_HTTP"]).lower() == "stream":
-        request: BaseRequest = StreamRequest(pool_size=concurrency)
-    else:
-        request = HTTPXRequest(connection_pool_size=concurrency + 4, read_timeout=10.0,
-                               write_timeout=10.0, connect_timeout=5.0, pool_timeout=10.0)
+    request = AiohttpRequest(concurrency + 4, read_timeout=10.0, write_timeout=10.0,
+                             connect_timeout=5.0, pool_timeout=10.0,
+                             proxy=config.get("TELEGRAM_PROXY") or None)
     return Bot(config["TELEGRAM_BOT_TOKEN"], base_url=f"{config['TELEGRAM_API_URL']}/bot",
                request=request)
 
@@ -513,6 +342,8 @@ async def run_sender(flask_app: Flask, *, bot: Bot | None = None,
     try:
         await sender.run(stop_event, until_idle=until_idle, max_seconds=max_seconds)
     finally:
+        if sender.own_budget:
+            await sender.budget.close()
         if own_bot:
             await sender_bot.shutdown()
     log.info("sender %s stopped: %d sent, %d failed", sender.owner, sender.sent, sender.failed)
@@ -558,7 +389,10 @@ async def stop_in_bot(application: Any) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.sender",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--rate", type=float, help="messages a second (TELEGRAM_SEND_RATE)")
+    parser.add_argument("--rate", type=float,
+                        help="free messages a second (TELEGRAM_RATE), shared with the bot")
+    parser.add_argument("--paid-rate", type=float,
+                        help="paid broadcast messages a second (TELEGRAM_PAID_RATE)")
     parser.add_argument("--batch", type=int, help="rows claimed at a time")
     parser.add_argument("--lease", type=float, help="seconds a claim is held")
     parser.add_argument("--concurrency", type=int, help="requests in flight at once")
@@ -579,7 +413,8 @@ def main(argv: list[str] | None = None) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await run_sender(app, stop_event=stop, until_idle=args.until_idle,
-                         max_seconds=args.max_seconds, rate=args.rate, batch_size=args.batch,
+                         max_seconds=args.max_seconds, rate=args.rate, paid_rate=args.paid_rate,
+                         batch_size=args.batch,
                          lease_seconds=args.lease, owner=args.worker_id,
                          concurrency=args.concurrency,
                          housekeeping=housekeeping.jobs(app))

@@ -49,7 +49,9 @@ def test_defaults_without_any_variable() -> None:
     assert settings["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024
     assert settings["SESSION_COOKIE_SECURE"] is False
     assert settings["RATELIMIT_ENABLED"] is True
-    assert settings["TELEGRAM_SEND_RATE"] == 25.0
+    assert settings["TELEGRAM_RATE"] == 30.0
+    assert settings["TELEGRAM_PAID_BROADCASTS"] is False
+    assert settings["TELEGRAM_REDIS_URL"] == ""
     assert settings["DELIVERY_MAX_ATTEMPTS"] == 5
     assert settings["DELIVERY_CONCURRENCY"] is None
     assert settings["BOT_RUN_SENDER"] is None
@@ -58,12 +60,12 @@ def test_defaults_without_any_variable() -> None:
 
 def test_typed_values_are_read() -> None:
     settings = load_settings({
-        "PROXY_FIX_TRUSTED": "2", "TELEGRAM_SEND_RATE": "1000", "RATELIMIT_ENABLED": "off",
+        "PROXY_FIX_TRUSTED": "2", "TELEGRAM_RATE": "1000", "RATELIMIT_ENABLED": "off",
         "SESSION_COOKIE_SECURE": "yes", "DELIVERY_CONCURRENCY": "16", "BOT_RUN_SENDER": "0",
         "SITE_URL": "https://mekendesh.kg/", "MEKENDESH_ENV": "production",
     })
     assert settings["PROXY_FIX_TRUSTED"] == 2
-    assert settings["TELEGRAM_SEND_RATE"] == 1000.0
+    assert settings["TELEGRAM_RATE"] == 1000.0
     assert settings["RATELIMIT_ENABLED"] is False
     assert settings["SESSION_COOKIE_SECURE"] is settings["REMEMBER_COOKIE_SECURE"] is True
     assert settings["DELIVERY_CONCURRENCY"] == 16
@@ -81,7 +83,8 @@ def test_production_cookies_are_secure_unless_turned_off() -> None:
     ("PROXY_FIX_TRUSTED", "two", "not a whole number"),
     ("PROXY_FIX_TRUSTED", "-1", "at least 0"),
     ("MAX_CONTENT_LENGTH", "8MB", "not a whole number"),
-    ("TELEGRAM_SEND_RATE", "fast", "not a number"),
+    ("TELEGRAM_RATE", "fast", "not a number"),
+    ("TELEGRAM_PAID_RATE", "5000", "at most 1000"),
     ("DELIVERY_LEASE_SECONDS", "nan", "not a finite number"),
     ("RATELIMIT_ENABLED", "maybe", "not a yes/no value"),
     ("DELIVERY_MAX_ATTEMPTS", "0", "at least 1"),

@@ -12,12 +12,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from diaspora.accounts.service import register_personal_data
     from diaspora.delivery import (
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
     )
     from diaspora.delivery.messages import register_template, render_text
+    from diaspora.delivery.service import erase_member_messages, export_member_messages
     from diaspora.delivery.views import bp
 
     app.register_blueprint(bp)
     register_template(app, "text", render_text)
+    register_personal_data(app, "telegram_messages", export_member_messages,
+                           erase_member_messages)

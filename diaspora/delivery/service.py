@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, insert, literal, select, true
+from sqlalchemy import ColumnElement, func, insert, literal, select, update
+from sqlalchemy import delete as sa_delete
 
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
+from diaspora.delivery import states
 from diaspora.delivery.audience import Audience
 from diaspora.delivery.audience import members as audience_members
 from diaspora.delivery.messages import known_template
@@ -151,20 +153,32 @@ class Progress:
         }
 
 
-def progress(broadcast: Broadcast) -> Progress:
-    """Counts straight from the rows, so they stay right whatever happened to the senders."""
+def _settled_counts(broadcast_id: int) -> dict[str, int]:
+    """Settled rows of a broadcast by state (from ix_outbox_settled) and those being sent
+    (from ix_outbox_leased); queued is what is left of the broadcast's total."""
     counts = dict(
         db.session.execute(
             select(OutboxMessage.status, func.count())
-            .where(OutboxMessage.broadcast_id == broadcast.id)
+            .where(OutboxMessage.broadcast_id == broadcast_id, states.settled_sql())
             .group_by(OutboxMessage.status)
         ).all()
     )
+    counts[SENDING] = db.session.scalar(
+        select(func.count()).where(OutboxMessage.broadcast_id == broadcast_id,
+                                   states.status_is(SENDING))) or 0
+    return counts
+
+
+def progress(broadcast: Broadcast) -> Progress:
+    """Counts straight from the rows, so they stay right whatever happened to the senders
+    (a broadcast's rows are all written at once: its total never changes)."""
+    counts = _settled_counts(broadcast.id)
+    counts[QUEUED] = max(0, (broadcast.total or 0) - sum(counts.values()))
     since = utcnow() - timedelta(seconds=RATE_WINDOW_SECONDS)
     recent, last_sent_at = db.session.execute(
         select(func.count(), func.max(OutboxMessage.sent_at)).where(
             OutboxMessage.broadcast_id == broadcast.id,
-            OutboxMessage.status == SENT,
+            states.status_is(SENT),
             OutboxMessage.sent_at >= since,
         )
     ).one()
@@ -220,9 +234,7 @@ def cancel_for_subject(actor: Any, subject: str) -> int:
     for broadcast in db.session.scalars(
         select(Broadcast).where(Broadcast.subject == subject, Broadcast.cancelled_at.is_(None))
     ):
-        if db.session.scalar(select(true()).where(
-            OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.status == QUEUED
-        ).limit(1)):
+        if progress(broadcast).queued:
             cancelled += _cancel(actor, broadcast, commit=False)
     return cancelled
 
@@ -231,3 +243,31 @@ __all__ = [
     "Progress", "cancel_broadcast", "cancel_for_subject", "enqueue_broadcast",
     "enqueue_notification", "get_broadcast", "list_broadcasts", "progress", "FAILED", "SENT",
 ]
+
+
+# -- personal data (the outbox keeps no foreign keys: accounts cannot find these rows alone) --
+
+
+def export_member_messages(member: User) -> list[dict[str, Any]]:
+    """The Telegram messages queued or sent to a member, for their data download."""
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == member.id)
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        {"broadcast_id": row.broadcast_id, "template": row.template, "params": row.params,
+         "status": row.status, "created_at": row.created_at.isoformat(),
+         "sent_at": row.sent_at.isoformat() if row.sent_at else None}
+        for row in rows
+    ]
+
+
+def erase_member_messages(member: User) -> None:
+    """Erasure: personal notifications (their texts may name the member) go, and nothing
+    queued for the member is sent any more; a broadcast's rows stay as its count."""
+    db.session.execute(sa_delete(OutboxMessage).where(
+        OutboxMessage.user_id == member.id, OutboxMessage.broadcast_id.is_(None)))
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == member.id, OutboxMessage.status == QUEUED)
+        .values(status=CANCELLED).execution_options(synchronize_session=False))

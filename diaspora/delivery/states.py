@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, literal, or_, select, update
 
 from diaspora.accounts.models import User
 from diaspora.delivery.models import (
@@ -187,6 +187,18 @@ def retry_or_fail(job: Any, error: str, *, max_attempts: int, retry_base: float,
 # -- the SQL transitions -----------------------------------------------------------------------
 
 
+def status_is(status: str) -> ColumnElement[bool]:
+    """`status = '<literal>'` written into the SQL, so the planner sees it matches a partial
+    index (ix_outbox_due, ix_outbox_leased) even in a prepared statement's generic plan."""
+    return OutboxMessage.status == literal(status, literal_execute=True)
+
+
+def settled_sql() -> ColumnElement[bool]:
+    """The predicate of ix_outbox_settled: rows in a final state."""
+    return OutboxMessage.status.not_in([literal(QUEUED, literal_execute=True),
+                                        literal(SENDING, literal_execute=True)])
+
+
 def lease_due(owner: str, limit: int, lease_seconds: float) -> list[int]:
     """queued -> sending: lease up to `limit` due rows to `owner` (priority, then age).
 
@@ -198,7 +210,7 @@ def lease_due(owner: str, limit: int, lease_seconds: float) -> list[int]:
     due = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.status == QUEUED,
+            status_is(QUEUED),
             or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
         )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
@@ -237,7 +249,7 @@ def reclaim_expired(owner: str | None = None) -> int:
         condition = or_(condition, OutboxMessage.lease_owner == owner)
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == SENDING, condition)
+        .where(status_is(SENDING), condition)
         .values(status=QUEUED, lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -340,7 +352,7 @@ def pending_count() -> int:
     """Rows not yet settled (queued or being sent)."""
     count = db.session.scalar(
         select(func.count()).select_from(OutboxMessage)
-        .where(OutboxMessage.status.in_((QUEUED, SENDING)))
+        .where(or_(status_is(QUEUED), status_is(SENDING)))  # both partial indexes
     ) or 0
     db.session.rollback()
     return count

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from diaspora.accounts.models import User
 from diaspora.delivery import states
 from diaspora.delivery.messages import render_message
-from diaspora.delivery.models import FAILED, Broadcast, OutboxMessage
+from diaspora.delivery.models import FAILED, SKIPPED, Broadcast, OutboxMessage
 from diaspora.delivery.states import (  # noqa: F401  (the sender's calls, in one place)
     Outcome,
     extend_lease,
@@ -71,6 +71,13 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
     } if broadcast_ids else {}
     db.session.rollback()  # end the read transaction; nothing to write
 
+    # A row whose member row is gone (the outbox has no foreign keys: models.py) is settled
+    # as skipped instead of being leased again and again.
+    found = {row.id for row in rows}
+    gone = [Job(id=row_id, user_id=None, chat_id=None, broadcast_id=None, attempts=0,
+                skip=SKIPPED, reason="the recipient's account no longer exists")
+            for row_id in ids if row_id not in found]
+
     default_locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "ky")
     rendered: dict[tuple[int, str], str] = {}  # a broadcast is rendered once per language
     jobs = []
@@ -99,7 +106,7 @@ def claim(owner: str, limit: int, lease_seconds: float) -> list[Job]:
         except Exception as error:  # noqa: BLE001  (a broken template fails its row only)
             log.exception("cannot render outbox row %s", row.id)
             job.skip, job.reason = FAILED, f"render error: {error!r}"[:500]
-    return jobs
+    return jobs + gone
 
 
 def cancelled_broadcasts(broadcast_ids: set[int] | list[int]) -> set[int]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, event
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attributes, deferred, mapped_column, relationship
 
 from diaspora.delivery.audience import (  # noqa: F401  (RETURNING_PLANS: news' callers)
     COUNTRY,
@@ -18,6 +19,7 @@ from diaspora.delivery.audience import (  # noqa: F401  (RETURNING_PLANS: news' 
 )
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
+from diaspora.news.rendering import RENDERER_VERSION, render_body
 
 DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED = "draft", "scheduled", "published", "unpublished"
 POST_STATES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED)
@@ -54,6 +56,12 @@ class NewsPost(db.Model):
     place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
     title: Mapped[dict] = mapped_column(JSON, default=dict)
     body: Mapped[dict] = mapped_column(JSON, default=dict)  # Markdown source per language
+    # Rendered when written (see render_post below), never per request: the sanitised HTML
+    # (loaded only by the post's page) and a plain-text summary, per language, and the
+    # renderer version that made them (`flask news-rerender` redoes older ones).
+    body_html: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)
+    body_summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    rendered_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default=DRAFT)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -137,3 +145,24 @@ AUDIENCE_COLUMNS = AudienceColumns(
     place_item_id=NewsAudiencePlace.post_id, place_id=NewsAudiencePlace.place_id,
     country_item_id=NewsAudienceCountry.post_id, country_code=NewsAudienceCountry.country_code,
 )
+
+
+def render_post(post: NewsPost) -> None:
+    """Store the body's HTML and summary, per language, with the renderer's version."""
+    html: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+    for code, text in (post.body or {}).items():
+        html[code], summaries[code] = render_body(text)
+    post.body_html, post.body_summary = html, summaries
+    post.rendered_version = RENDERER_VERSION
+
+
+@event.listens_for(NewsPost, "before_insert")
+def _render_new_post(_mapper: Any, _connection: Any, post: NewsPost) -> None:
+    render_post(post)
+
+
+@event.listens_for(NewsPost, "before_update")
+def _render_changed_post(_mapper: Any, _connection: Any, post: NewsPost) -> None:
+    if attributes.get_history(post, "body").has_changes():
+        render_post(post)

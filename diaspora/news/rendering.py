@@ -1,4 +1,10 @@
-"""Markdown to safe HTML, plain-text summaries, and image checks for news posts."""
+"""Markdown to safe HTML, plain-text summaries, and image checks for news posts.
+
+A post's body is rendered when it is written (`render_body`, called by the model's
+before-insert/update hooks in models.py), stored with `RENDERER_VERSION`, and pages show
+the stored HTML: no page runs Markdown. Change anything here that alters the output, bump
+`RENDERER_VERSION`, and run `flask news-rerender` after deploying.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,14 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
+# The version of what render_body produces: posts stored with another are re-rendered by
+# `flask news-rerender`.
+RENDERER_VERSION = 1
+# The summary kept with a post (the Telegram push shows up to 500 characters, the news
+# list 300: shorten() cuts the stored one).
+SUMMARY_MAX = 500
+LIST_SUMMARY_MAX = 300
+
 
 def render_markdown(text: str | None) -> Markup:
     """Markdown -> sanitised HTML, safe to put in a page as is."""
@@ -48,11 +62,24 @@ def plain_text(text: str | None) -> str:
     return " ".join(html_module.unescape(stripped).split())
 
 
-def summary(text: str | None, limit: int = 300) -> str:
-    words = plain_text(text)
+def shorten(words: str | None, limit: int = LIST_SUMMARY_MAX) -> str:
+    """Plain text cut at a word boundary to at most `limit` characters (no Markdown)."""
+    words = words or ""
     if len(words) <= limit:
         return words
     return words[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def summary(text: str | None, limit: int = LIST_SUMMARY_MAX) -> str:
+    return shorten(plain_text(text), limit)
+
+
+def render_body(text: str | None) -> tuple[str, str]:
+    """(sanitised HTML, plain-text summary of at most SUMMARY_MAX characters) of a Markdown
+    text: one Markdown pass, the summary read from the cleaned HTML."""
+    html = str(render_markdown(text))
+    words = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
+    return html, shorten(" ".join(html_module.unescape(words).split()), SUMMARY_MAX)
 
 
 # Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab, newline, CR;

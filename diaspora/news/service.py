@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload, undefer
 
 from diaspora.accounts.models import Profile, User
 from diaspora.accounts.permissions import can, require, verified_places
@@ -37,7 +37,7 @@ from diaspora.news.models import (
     NewsPost,
     NewsTag,
 )
-from diaspora.news.rendering import process_image, summary
+from diaspora.news.rendering import process_image
 from diaspora.news.topics import TOPICS
 from diaspora.places.countries import is_country
 from diaspora.places.models import Place
@@ -49,7 +49,11 @@ BOT_PAGE = 5
 
 
 def get_post(post_id: int) -> NewsPost:
-    post = db.session.get(NewsPost, post_id)
+    # The page needs the stored HTML and the topics; the audience only the editor (then it
+    # is loaded when asked for): two queries, not four.
+    post = db.session.get(NewsPost, post_id, options=[
+        undefer(NewsPost.body_html), lazyload(NewsPost.audience_places),
+        lazyload(NewsPost.audience_countries)])
     if post is None:
         raise NotFound(_l("This news post does not exist."))
     return post
@@ -202,7 +206,7 @@ def _publish_now(actor: Any, post: NewsPost) -> None:
 def broadcast_params(post: NewsPost) -> dict:
     return {
         "title": dict(post.title),
-        "summary": {code: summary(text, 500) for code, text in post.body.items()},
+        "summary": dict(post.body_summary or {}),  # made when the post was written
         "url": f"/news/{post.id}",
     }
 
@@ -260,7 +264,11 @@ def _published() -> Any:
     return (
         select(NewsPost)
         .where(NewsPost.status == PUBLISHED)
-        .options(selectinload(NewsPost.tag_rows))
+        # Lists show the title, date, topics and stored summary: the author and place joins
+        # and the audience's two extra queries are left out (loaded only if asked for).
+        .options(selectinload(NewsPost.tag_rows), defer(NewsPost.body), lazyload(NewsPost.author),
+                 lazyload(NewsPost.place), lazyload(NewsPost.audience_places),
+                 lazyload(NewsPost.audience_countries))
         .order_by(NewsPost.published_at.desc(), NewsPost.id.desc())
     )
 
@@ -282,7 +290,8 @@ def list_published(page: int = 1, *, tag: str | None = None, region_id: int | No
 
 
 def latest_for_feed(limit: int = 30) -> list[NewsPost]:
-    return list(db.session.scalars(_published().limit(limit)))
+    return list(db.session.scalars(
+        _published().options(undefer(NewsPost.body_html)).limit(limit)))
 
 
 def relevant_posts(user: User | None, offset: int = 0, limit: int = BOT_PAGE
@@ -320,3 +329,28 @@ def image_is_public(image_id: int) -> bool:
     "news.view" rule), so shared caches may keep it."""
     posts = db.session.scalars(select(NewsPost).where(NewsPost.image_id == image_id))
     return any(can(None, "news.view", post) for post in posts)
+
+
+# -- rendering (diaspora/news/rendering.py) ----------------------------------------------------
+
+
+def rerender_posts(*, everything: bool = False, batch: int = 200) -> int:
+    """Render again the posts stored by another renderer version (all with `everything`),
+    in batches so a large archive never sits in memory at once. Returns how many."""
+    from diaspora.news.models import render_post
+    from diaspora.news.rendering import RENDERER_VERSION
+
+    done = 0
+    last_id = 0
+    while True:
+        query = select(NewsPost).where(NewsPost.id > last_id).order_by(NewsPost.id).limit(batch)
+        if not everything:
+            query = query.where(NewsPost.rendered_version != RENDERER_VERSION)
+        posts = list(db.session.scalars(query))
+        if not posts:
+            return done
+        for post in posts:
+            render_post(post)
+        last_id = posts[-1].id
+        done += len(posts)
+        db.session.commit()

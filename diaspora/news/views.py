@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from diaspora.accounts.permissions import can, verified_places
 from diaspora.errors import DomainError
@@ -29,7 +30,7 @@ from diaspora.main.templating import current_locale
 from diaspora.news import service as news
 from diaspora.news.forms import NewsForm
 from diaspora.news.models import NewsPost
-from diaspora.news.rendering import render_markdown, summary, xml_text
+from diaspora.news.rendering import shorten, xml_text
 from diaspora.news.topics import TOPICS
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
@@ -48,7 +49,7 @@ def index() -> ResponseReturnValue:
     pagination = news.list_published(page, tag=tag, region_id=region_id)
     return render_template("news/index.html", pagination=pagination, topics=TOPICS, topic=tag,
                            regions=places.regions(), region_id=region_id,
-                           summary=summary)
+                           shorten=shorten)
 
 
 @bp.get("/<int:post_id>")
@@ -59,8 +60,10 @@ def show(post_id: int) -> ResponseReturnValue:
     locale = current_locale()
     title = localized(post.title, locale)
     body = localized(post.body, locale)
-    return render_template("news/show.html", post=post, title=title, body=body,
-                           html=render_markdown(body.text), form=ConfirmForm())
+    # Rendered and cleaned (nh3) when the post was written: no Markdown here.
+    html = Markup((post.body_html or {}).get(body.locale or "", ""))  # noqa: S704
+    return render_template("news/show.html", post=post, title=title, body=body, html=html,
+                           form=ConfirmForm())
 
 
 @bp.get("/images/<int:image_id>")
@@ -81,8 +84,7 @@ def feed(lang: str) -> ResponseReturnValue:
     posts = news.latest_for_feed()
     site = current_app.config["SITE_URL"]
     xml = render_template("news/feed.atom", posts=posts, lang=lang, site=site,
-                          localized=lambda value: localized(value, lang),
-                          render_markdown=render_markdown, summary=summary)
+                          localized=lambda value: localized(value, lang), shorten=shorten)
     return Response(xml, mimetype="application/atom+xml")
 
 

@@ -1,7 +1,7 @@
 """gazetteer: SOATE codes and former names of places; the home village typed in the profile
 
 Revision ID: 0009_gazetteer
-Revises: 0006_surveys
+Revises: 0007_speed
 Create Date: 2026-11-28 06:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_gazetteer'
-down_revision = '0006_surveys'
+down_revision = '0007_speed'
 branch_labels = None
 depends_on = None
 

@@ -67,3 +67,24 @@ def test_download_holds_everything_about_the_person(app, client, make_user, here
     assert [(row["object_id"], row["by_you"]) for row in taken_down] == [(post.id, False)]
     text = client.get("/account/data.json").get_data(as_text=True)
     assert "password" not in text and "token_hash" not in text
+
+
+def test_messages_sent_to_the_member_are_in_the_download_and_erasure_stops_them(
+        app, client, make_user):
+    """The outbox keeps no foreign keys (fast enqueue), so it says itself what it holds."""
+    from diaspora.delivery import service as delivery
+    from diaspora.delivery.models import OutboxMessage
+
+    member = make_user("member", email="m@example.org", telegram_chat_id=CHAT)
+    delivery.enqueue_notification(member, "text", {"text": {"en": "Your project & you"}})
+    db.session.commit()
+    login(client, member)
+    data = client.get("/account/data.json").get_json()
+    assert [row["params"]["text"]["en"] for row in data["telegram_messages"]] == [
+        "Your project & you"]
+    assert client.post("/account/delete", data={"confirm": "y"}).status_code == 302
+    with app.app_context():
+        left = db.session.scalars(sa.select(OutboxMessage).where(
+            OutboxMessage.user_id == member.id)).all()
+        assert left == []  # the personal text is gone, and nothing is sent any more
+        db.session.remove()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
+from bot.http import AiohttpRequest
 from bot.sender import Sender, run_sender
 from tests.telegram.bot_api_double import BotApiDouble
 
@@ -22,8 +22,8 @@ def tg() -> Iterator[BotApiDouble]:
 
 
 def make_test_bot(tg: BotApiDouble, pool: int = 32) -> Bot:
-    request = HTTPXRequest(connection_pool_size=pool, read_timeout=5, write_timeout=5,
-                           connect_timeout=5, pool_timeout=5)
+    request = AiohttpRequest(pool, read_timeout=5, write_timeout=5, connect_timeout=5,
+                             pool_timeout=5)
     return Bot(tg.token, base_url=tg.base_url, request=request)
 
 
