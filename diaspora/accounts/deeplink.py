@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import re
+import time
 import urllib.request
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ _USERNAME_KEY = "mekendesh.bot_username"
 # The key `flask serve` sets when it runs the local Bot API: the chat page's address.
 LOCAL_CHAT_KEY = "LOCAL_TELEGRAM_CHAT_URL"
 _START = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ASK_AGAIN_AFTER = 300.0  # seconds
 
 
 def _ask_username(app: Flask) -> str | None:
@@ -44,12 +46,13 @@ def bot_username() -> str | None:
     configured = app.config.get("TELEGRAM_BOT_USERNAME")
     if configured:
         return configured.lstrip("@")
-    if _USERNAME_KEY not in app.extensions:
+    username, asked_at = app.extensions.get(_USERNAME_KEY, (None, None))
+    # A failed getMe is asked again only after a while: a page must not wait on Telegram
+    # every time it is shown while the Bot API is unreachable.
+    if username is None and (asked_at is None or time.monotonic() - asked_at > ASK_AGAIN_AFTER):
         username = _ask_username(app)
-        if username is None:
-            return None  # asked again next time: the bot may come up later
-        app.extensions[_USERNAME_KEY] = username
-    return app.extensions[_USERNAME_KEY]
+        app.extensions[_USERNAME_KEY] = (username, time.monotonic())
+    return username
 
 
 def open_in_telegram(start: str | None = None) -> str | None:
