@@ -9,6 +9,6 @@ items and commands. Adding a feature touches its own package and this list.
 from __future__ import annotations
 
 FEATURES: tuple[str, ...] = (
-    "main", "places", "accounts", "moderation", "delivery", "news", "surveys", "projects",
-    "devchat",
+    "main", "places", "accounts", "moderation", "delivery", "notifications", "news", "surveys",
+    "projects", "devchat",
 )

@@ -4,12 +4,24 @@ supports, everyone sees what happened."""
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+# What a member can be told about projects; each is a switch in their profile.
+NOTIFICATION_KINDS = (
+    ("project.moderated", _l("Moderators' decisions on my proposals"), False),
+    ("project.answered", _l("Local authorities' answers to my proposals"), False),
+    ("project.comment", _l("Comments and questions on my projects, and answers to mine"), False),
+    ("project.published_here", _l("New proposals for the places I represent"), False),
+    ("project.status", _l("Status changes of projects I support"), False),
+    ("project.update", _l("Progress updates of projects I propose or support"), True),
+)
 
 
 def init_app(app: Flask) -> None:
     from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
     from diaspora.delivery.messages import register_template
+    from diaspora.notifications.service import register_kind
     from diaspora.projects import (
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
@@ -23,3 +35,5 @@ def init_app(app: Flask) -> None:
     register_demo_data(app, "projects", seed_demo_projects)
     register_template(app, STATUS_TEMPLATE, render_status)
     register_job(app, "projects.flag_unanswered", flag_unanswered)
+    for kind, label, digest in NOTIFICATION_KINDS:
+        register_kind(app, kind, label, digest=digest)

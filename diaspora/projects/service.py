@@ -23,13 +23,13 @@ from sqlalchemy.orm import lazyload
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import can, require, verified_place_ids
-from diaspora.delivery import service as delivery
 from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
 from diaspora.moderation import audit
 from diaspora.news.rendering import process_image, render_markdown
+from diaspora.notifications.service import notify
 from diaspora.places.models import LEVEL_DISTRICT, LEVEL_REGION, Place
 from diaspora.projects import lifecycle
 from diaspora.projects.messages import STATUS_TEMPLATE
@@ -289,20 +289,18 @@ def transition(actor: User, project: Project, action: str, *, note: str = "",
     _record(actor, project, action, before, after, note, language)
     audit.record(actor, f"project.{action}", project, before={"status": before},
                  after={"status": after, "note": note or None})
-    _notify_proposer(actor, project, after, note)
+    _notify_proposer(actor, project, step, note)
     db.session.commit()
     return project
 
 
-def _notify_proposer(actor: Any, project: Project, status: str, note: str) -> None:
+def _notify_proposer(actor: Any, project: Project, step: lifecycle.Transition, note: str) -> None:
     """The proposer hears of every step someone else took, in their language."""
-    proposer = project.proposer
-    if proposer is None or proposer.id == getattr(actor, "id", None):
-        return
-    delivery.enqueue_notification(proposer, STATUS_TEMPLATE, {
-        "title": project.title, "status": status, "note": note,
-        "url": f"/projects/{project.id}",
-    })
+    answered = lifecycle.PLACE_AUTHORITY in step.by
+    notify(project.proposer, "project.answered" if answered else "project.moderated",
+           STATUS_TEMPLATE, {"title": project.title, "status": project.status, "note": note,
+                             "url": f"/projects/{project.id}"},
+           url=f"/projects/{project.id}", actor=actor)
 
 
 @dataclass(frozen=True)
