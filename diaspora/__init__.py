@@ -75,6 +75,9 @@ def configure_database(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         # The site and the bot share one SQLite file: wait for a lock instead of failing.
         options.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
+        # A local file has no connection to lose: checking it on every checkout (a query per
+        # bot step) buys nothing.
+        options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

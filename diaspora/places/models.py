@@ -4,12 +4,13 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
 from diaspora.i18n import localized_text
 from diaspora.models import UTCDateTime, utcnow
+from diaspora.places.names import search_key
 
 # Levels: 1 region or republican city, 2 district or regional city, 3 community.
 LEVEL_REGION, LEVEL_DISTRICT, LEVEL_COMMUNITY = 1, 2, 3
@@ -34,6 +35,9 @@ class Place(db.Model):
     # The name before a renaming ({"ky": "Жалал-Абад", ...}): shown beside the name and found
     # by search, since members still say the old one.
     former: Mapped[dict | None] = mapped_column(JSON)
+    # Every name folded (places.names.search_key), kept in step with `name` and `former` by
+    # the events below: what search_places matches in SQL.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
@@ -69,3 +73,9 @@ class Place(db.Model):
 
     def __repr__(self) -> str:
         return f"<Place {self.code}>"
+
+
+@event.listens_for(Place, "before_insert")
+@event.listens_for(Place, "before_update")
+def _keep_search_key(_mapper: object, _connection: object, place: Place) -> None:
+    place.search_key = search_key(place.names())

@@ -18,6 +18,7 @@ from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.moderation import audit
 from diaspora.places.models import Place
+from diaspora.places.names import fold, name_key
 
 if TYPE_CHECKING:
     from diaspora.accounts.models import User
@@ -121,57 +122,47 @@ def grouped_place_choices(locale: str) -> list[tuple[str, list[tuple[int, str]]]
     return groups
 
 
-# Words that say what a place is rather than which one: a search for "Кочкор району" should
-# rank the district and the aiyl aimak "Кочкор" alike.
-_GENERIC = re.compile(
-    r"\b(айыл аймагы|айылный аймак|aiyl aimak|шаары|город|town|city|району|район|district|"
-    r"облусу|область|region|им|имени)\b"
-)
-_FOLD = str.maketrans({"ё": "е", "ө": "о", "ү": "у", "ң": "н", "ю": "у", "ä": "a", "ö": "o",
-                       "ü": "u"})
 MIN_SEARCH = 2
 MAX_SEARCH = 60
-
-
-def fold(text: str) -> str:
-    """A spelling-tolerant key: Kyrgyz and Russian spellings of one name meet (Көк/Кок,
-    Жаңы/Джаны), case, hyphens and punctuation ignored."""
-    text = (text or "").casefold().translate(_FOLD).replace("дж", "ж")
-    text = re.sub(r"[^\w]+", " ", text)
-    return " ".join(text.split())
 
 
 def search_places(text: str, *, limit: int = 10, min_level: int = 1) -> list[Place]:
     """Places whose name, in any language and former names included, matches what a member
     typed: the whole name first, then names a word of which starts with it, then the rest."""
-    query = _GENERIC.sub(" ", fold(text[:MAX_SEARCH])).strip()
-    query = " ".join(query.split())
+    query = name_key(text[:MAX_SEARCH])
     if len(query) < MIN_SEARCH:
         return []
-    ranked: list[tuple[int, int, int]] = []
+    # The database finds the rows whose stored keys contain the query (a scan of one short
+    # text column); only those are ranked here.
     rows = db.session.execute(
-        select(Place.id, Place.level, Place.name, Place.former).where(Place.level >= min_level)
+        select(Place.id, Place.level, Place.search_key).where(
+            Place.level >= min_level,
+            Place.search_key.like(f"%{_like(query)}%", escape="\\"),
+        )
     )
-    for place_id, level, name, former in rows:
+    ranked: list[tuple[int, int, int]] = []
+    for place_id, level, stored in rows:
         best = None
-        for value in (name or {}, former or {}):
-            for text_value in value.values():
-                key = " ".join(_GENERIC.sub(" ", fold(text_value)).split())
-                if key == query:
-                    rank = 0
-                elif key.startswith(query) or f" {query}" in f" {key}":
-                    rank = 1
-                elif query in key:
-                    rank = 2
-                else:
-                    continue
-                best = rank if best is None else min(best, rank)
+        for key in (stored or "").split("\n"):
+            if key == query:
+                rank = 0
+            elif key.startswith(query) or f" {query}" in f" {key}":
+                rank = 1
+            elif query in key:
+                rank = 2
+            else:
+                continue
+            best = rank if best is None else min(best, rank)
         if best is not None:
             ranked.append((best, -level, place_id))
     ranked.sort()
     ids = [place_id for _, _, place_id in ranked[:limit]]
     found = {p.id: p for p in db.session.scalars(select(Place).where(Place.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _slug(text: str) -> str:
