@@ -4,6 +4,7 @@ A feature's `register(application)` adds what it offers:
 
     menu.add_item(application, "news", _l("News"), show_news, order=10)
     menu.add_command(application, "news", _l("The latest news for you"), news_command, order=15)
+    menu.add_conversation(application, FLOW.build())
 
 `add_command` registers the CommandHandler too (pass handler=None for a command another
 handler already answers, e.g. /start inside a conversation), so a command cannot be handled
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from telegram import BotCommand, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, ConversationHandler, filters
 
 from bot.callbacks import register_prefix
 from bot.handlers.common import button, keyboard, rows, send, stale
@@ -71,6 +72,20 @@ def add_item(
         raise ValueError(f"menu item {key!r} is already registered")
     MENU.data(key)  # checks the callback-data length now, not when a member opens the menu
     items[key] = MenuItem(key, label, action, order)
+
+
+def add_conversation(application: Application, conversation: ConversationHandler) -> None:
+    """A feature's conversation, placed by one rule: ahead of every other kind of handler (the
+    menu's buttons, so "Propose a project" in the menu enters its conversation; the general
+    /cancel, so /cancel leaves the conversation under way), and behind the conversations
+    added before it (registration first: a question asked from /profile while another
+    conversation waits is answered there). In a group only the first matching handler runs."""
+    application.add_handler(conversation)
+    group = application.handlers[0]
+    group.remove(conversation)
+    position = next((i for i, handler in enumerate(group)
+                     if not isinstance(handler, ConversationHandler)), len(group))
+    group.insert(position, conversation)
 
 
 def has_item(application: Application, key: str) -> bool:

@@ -598,18 +598,8 @@ FLOW = ProposalFlow(
 )
 
 
-def _first_in_its_group(application: Application, handler: BaseHandler) -> None:
-    """Add `handler` ahead of the handlers registered before it: the menu's (so "Propose a
-    project" in the menu enters the conversation) and accounts' /cancel "nothing to cancel"
-    (so /cancel leaves a proposal). Features register after the menu and the accounts, and
-    a group's first matching handler is the only one that runs."""
-    application.add_handler(handler)
-    group = application.handlers[0]
-    group.insert(0, group.pop())
-
-
 def register(application: Application) -> None:
-    _first_in_its_group(application, FLOW.build())
+    menu.add_conversation(application, FLOW.build())
     menu.add_item(application, "projects", _l("Projects"), show_projects, order=30)
     menu.add_item(application, "propose", _l("Propose a project"), propose, order=40)
     menu.add_command(application, "projects", _l("Projects you can support"),

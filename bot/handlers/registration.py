@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.handlers.common import call_service, say, send
-from bot.handlers.menu import show_menu
+from bot.handlers.menu import add_conversation, show_menu
 from bot.handlers.profile import EDIT, EDIT_BUTTONS, may_edit, show_profile
 from bot.questions import (
     END,
@@ -349,4 +349,4 @@ FLOW = Flow(
 
 
 def register(application: Application) -> None:
-    application.add_handler(FLOW.build())
+    add_conversation(application, FLOW.build())

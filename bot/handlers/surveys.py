@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.callbacks import any_of_pattern, register_prefix, whole_number
 from bot.handlers import menu
@@ -594,18 +594,7 @@ def register(application: Application) -> None:
     menu.add_item(application, "surveys", _l("Surveys"), show_list, order=20)
     menu.add_command(application, "surveys", _l("Surveys for you"), show_list, order=27)
     application.add_handler(SURVEY.handler(show_intro))
-    conversation = FLOW.build()
-    application.add_handler(conversation)
-    # Before the general /cancel ("There is nothing to cancel", registered earlier by the
-    # accounts feature), so /cancel leaves a survey under way; still after the registration
-    # conversation, whose questions (a /profile change asked while a survey is paused) win.
-    handlers = application.handlers[0]
-    general_cancel = next((i for i, handler in enumerate(handlers)
-                           if isinstance(handler, CommandHandler)
-                           and "cancel" in handler.commands), None)
-    if general_cancel is not None:
-        handlers.remove(conversation)
-        handlers.insert(general_cancel, conversation)
+    menu.add_conversation(application, FLOW.build())
     application.add_handler(
         CallbackQueryHandler(stale_question, pattern=any_of_pattern(*FLOW.prefixes))
     )
