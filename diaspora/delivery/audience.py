@@ -38,6 +38,20 @@ EVERYONE, HOME, COUNTRY, RETURNING, AUTHORITIES = (
     "everyone", "home", "country", "return", "authorities",
 )
 AUDIENCE_KINDS = (EVERYONE, HOME, COUNTRY, RETURNING, AUTHORITIES)
+
+
+class AudienceLinks:
+    """For a model that keeps its audience's places and countries in link tables (its
+    `audience_places` and `audience_countries` relationships): the ids and codes forms and
+    `visible_to` read."""
+
+    @property
+    def place_ids(self) -> list[int]:
+        return [row.place_id for row in self.audience_places]  # type: ignore[attr-defined]
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [row.country_code for row in self.audience_countries]  # type: ignore[attr-defined]
 RETURNING_PLANS = ("within_year", "later")
 
 # The member's home place. Its region_id and district_id are denormalised, so "home in

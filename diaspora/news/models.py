@@ -16,6 +16,7 @@ from diaspora.delivery.audience import (  # noqa: F401  (RETURNING_PLANS: news' 
     RETURNING,
     RETURNING_PLANS,
     AudienceColumns,
+    AudienceLinks,
 )
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
@@ -44,7 +45,7 @@ class NewsImage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class NewsPost(db.Model):
+class NewsPost(AudienceLinks, db.Model):
     __tablename__ = "news_posts"
     __table_args__ = (Index("ix_news_posts_listing", "status", "published_at"),)
 
@@ -90,14 +91,6 @@ class NewsPost(db.Model):
     @property
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
-
-    @property
-    def place_ids(self) -> list[int]:
-        return [row.place_id for row in self.audience_places]
-
-    @property
-    def country_codes(self) -> list[str]:
-        return [row.country_code for row in self.audience_countries]
 
     @property
     def missing_languages(self) -> list[str]:

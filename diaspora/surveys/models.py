@@ -31,7 +31,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from diaspora.delivery.audience import EVERYONE, AudienceColumns
+from diaspora.delivery.audience import EVERYONE, AudienceColumns, AudienceLinks
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
 
@@ -48,7 +48,7 @@ TEXT_KINDS = (SHORT_TEXT, LONG_TEXT)
 SCALE_MIN, SCALE_MAX = 1, 5
 
 
-class Survey(db.Model):
+class Survey(AudienceLinks, db.Model):
     __tablename__ = "surveys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,14 +92,6 @@ class Survey(db.Model):
     audience_countries: Mapped[list[SurveyAudienceCountry]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
-
-    @property
-    def place_ids(self) -> list[int]:
-        return [row.place_id for row in self.audience_places]
-
-    @property
-    def country_codes(self) -> list[str]:
-        return [row.country_code for row in self.audience_countries]
 
     @property
     def has_opened(self) -> bool:
