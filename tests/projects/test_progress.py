@@ -345,3 +345,17 @@ def test_a_members_updates_are_in_their_download_and_stay_nameless_when_erased(a
     updates = page.split('id="updates"')[1]
     assert "Менин кабарым" in updates and "Айбек" not in page
     assert re.search(r"the proposer\s*</span>", updates)
+
+
+def test_the_demo_project_in_progress_reports_its_progress(app, ctx) -> None:
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    project = db.session.scalar(sa.select(Project).where(Project.status == "in_progress"))
+    assert project is not None
+    shown = progress.progress_of(project)
+    assert len(shown.updates) == 2 and shown.updates[0].update.created_at > \
+        shown.updates[1].update.created_at
+    assert [m.status for m in shown.milestones] == ["done", "done", "planned", "planned"]
+    assert shown.percent_raised is not None
+    page = app.test_client().get(f"/projects/{project.id}?lang=ky").get_data(as_text=True)
+    assert "Каркас орнотулду" in page and "<progress" in page
