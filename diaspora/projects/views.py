@@ -326,7 +326,6 @@ def withdraw_support(project_id: int) -> ResponseReturnValue:
     return redirect(url_for("projects.show", project_id=project.id, _anchor="support"))
 
 
-
 # -- progress: updates, milestones, money (progress.py) ---------------------------------------
 
 
