@@ -956,6 +956,89 @@ def _cases() -> list[Any]:
     return params
 
 
+
+# -- project progress: updates, milestones, money -------------------------------------------------
+
+
+def _progress_url(status: str = "accepted", suffix: str = "", *, milestone: str | None = None,
+                  update_photo: bool = False) -> Callable[[World], str]:
+    """A project of the walker's member for "here" in `status` (an archived one was accepted
+    and reported first); `milestone`: "own" (of this project) or "other" (of another)."""
+    def url(world: World) -> str:
+        from diaspora.projects import progress
+
+        authority = world.users["authority_here"]
+        project = make_project(world, "accepted" if status == "archived" else status)
+        world.last = project
+        if update_photo:
+            update = progress.post_update(authority, project, "Done", photos=[_png()])
+            if status == "archived":
+                from diaspora.projects import service as projects
+
+                projects.transition(world.users["moderator"], project, "archive")
+            return f"/projects/updates/photos/{update.photos[0].id}"
+        if milestone is not None:
+            owner = project if milestone == "own" else make_project(world, "accepted")
+            step = progress.add_milestone(authority, owner, "Pump")
+            return f"/projects/{project.id}/milestones/{step.id}"
+        return f"/projects/{project.id}{suffix}"
+
+    return url
+
+
+# The proposer (the walker's member) and the authority of its place report; nobody else.
+REPORTERS = _public_project(403, member=302, authority_here=302)
+REPORTERS_REFUSE_VALUE = _public_project(403, member=200, authority_here=200)
+REPORTERS_NOT_YET = _public_project(403, member=REDIRECT_NOTHING_DONE,
+                                    authority_here=REDIRECT_NOTHING_DONE)
+UPDATE_FORM = {"body": "The pump is in.", "update_language": "en"}
+MILESTONE_FORM = {"milestone_title": "Pipes laid", "planned_on": "2027-05-31"}
+MONEY_FORM = {"raised_som": "150 000", "spent_som": "20000"}
+
+ROUTES.update({
+    "projects.post_update": [
+        Case("POST", _progress_url("accepted", "/updates"), REPORTERS, UPDATE_FORM, "accepted"),
+        Case("POST", _progress_url("accepted", "/updates"), REPORTERS_REFUSE_VALUE,
+             {"body": ""}, "accepted/empty"),
+        Case("POST", _progress_url("published", "/updates"), REPORTERS_NOT_YET, UPDATE_FORM,
+             "published"),
+        Case("POST", _progress_url("draft", "/updates"),
+             _private_project(REDIRECT_NOTHING_DONE, 403), UPDATE_FORM, "draft"),
+        Case("POST", "/projects/999999/updates", answers(404, anonymous=LOGIN), UPDATE_FORM,
+             "missing"),
+    ],
+    "projects.update_photo": [
+        Case("GET", _progress_url("accepted", update_photo=True), PUBLIC, state="accepted"),
+        Case("GET", _progress_url("archived", update_photo=True), PROJECT_PRIVATE,
+             state="archived"),
+        Case("GET", "/projects/updates/photos/999999", answers(404), state="missing"),
+    ],
+    "projects.add_milestone": [
+        Case("POST", _progress_url("accepted", "/milestones"), REPORTERS, MILESTONE_FORM,
+             "accepted"),
+        Case("POST", _progress_url("accepted", "/milestones"), REPORTERS_REFUSE_VALUE,
+             {"milestone_title": "Pipes", "planned_on": "0001-01-01"}, "accepted/bad date"),
+        Case("POST", _progress_url("published", "/milestones"), REPORTERS_NOT_YET,
+             MILESTONE_FORM, "published"),
+    ],
+    "projects.milestone": [
+        *(Case("POST", _progress_url(milestone="own"), REPORTERS, {"action": action},
+               f"accepted/{action}") for action in ("done", "remove")),
+        Case("POST", _progress_url(milestone="own"), REPORTERS_NOT_YET, {"action": "planned"},
+             "accepted/already planned"),
+        Case("POST", _progress_url(milestone="other"), answers(404, anonymous=LOGIN),
+             {"action": "done"}, "another project's milestone"),
+    ],
+    "projects.money": [
+        Case("POST", _progress_url("accepted", "/money"), REPORTERS, MONEY_FORM, "accepted"),
+        *(Case("POST", _progress_url("accepted", "/money"), REPORTERS_REFUSE_VALUE,
+               {"raised_som": value, "spent_som": ""}, f"accepted/{value}")
+          for value in ("-1", str(2**63))),
+        Case("POST", _progress_url("published", "/money"), REPORTERS_NOT_YET, MONEY_FORM,
+             "published"),
+    ],
+})
+
 def matrix_size() -> dict[str, int]:
     """Requests the walker makes: route x method x state x role (+ the CSRF-less POSTs)."""
     cases = [case for cases in ROUTES.values() for case in cases]

@@ -45,9 +45,7 @@ from diaspora.accounts import telegram as tg
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.permissions import can, require
 from diaspora.delivery.messages import absolute_url
-from diaspora.errors import ValidationError
 from diaspora.formatting import format_money
-from diaspora.news.rendering import MAX_IMAGE_BYTES, process_image
 from diaspora.places.models import LEVEL_REGION
 from diaspora.projects import lifecycle
 from diaspora.projects import service as projects
@@ -288,7 +286,7 @@ class PhotoQuestion(Question):
             file_id, size = largest.file_id, largest.file_size
         else:
             file_id, size = message.document.file_id, message.document.file_size
-        if size and size > MAX_IMAGE_BYTES:
+        if size and size > projects.MAX_PHOTO_BYTES:
             await say(update, context, _l("This image is too large (5 MB at most). Send a "
                                           "smaller one."),
                       self._markup(context, locale))
@@ -433,23 +431,10 @@ def _proposer(chat_id: int, locale: str) -> dict:
     return {"home": {"id": home.id, "name": home.full_name(locale)} if home else None}
 
 
-def _usable_photos(photos: list[bytes]) -> tuple[list[bytes], int]:
-    """The photos the image pipeline accepts (an image file may be HEIC, say), and how many
-    it refused, so one bad file does not stop the whole proposal."""
-    usable = []
-    for data in photos:
-        try:
-            process_image(data)
-        except ValidationError:
-            continue
-        usable.append(data)
-    return usable, len(photos) - len(usable)
-
-
 def _save(chat_id: int, fields: dict, photos: list[bytes], project_id: int | None,
           locale: str) -> dict:
     user = tg.require_chat_user(chat_id)
-    usable, refused = _usable_photos(photos)
+    usable, refused = projects.usable_photos(photos)
     existing = projects.get_project(project_id) if project_id else None
     draft = projects.ProjectDraft(
         language=locale, photos=usable,

@@ -18,6 +18,7 @@ from diaspora.delivery.audience import Audience
 from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
+from diaspora.images import process_image
 from diaspora.models import utcnow
 from diaspora.moderation import audit
 from diaspora.news.messages import TEMPLATE
@@ -37,7 +38,6 @@ from diaspora.news.models import (
     NewsPost,
     NewsTag,
 )
-from diaspora.news.rendering import process_image
 from diaspora.news.topics import TOPICS
 from diaspora.places.countries import is_country
 from diaspora.places.models import Place

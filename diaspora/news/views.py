@@ -30,10 +30,10 @@ from diaspora.main.templating import current_locale
 from diaspora.news import service as news
 from diaspora.news.forms import NewsForm
 from diaspora.news.models import NewsPost
-from diaspora.news.rendering import shorten, xml_text
 from diaspora.news.topics import TOPICS
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
+from diaspora.rendering import shorten, xml_text
 
 bp = Blueprint("news", __name__, url_prefix="/news")
 bp.add_app_template_filter(xml_text, "xml_text")

@@ -27,13 +27,19 @@ def init_app(app: Flask) -> None:
         permissions,  # noqa: F401  (its rules of can())
     )
     from diaspora.projects.demo import seed_demo_projects
-    from diaspora.projects.messages import STATUS_TEMPLATE, render_status
+    from diaspora.projects.messages import (
+        STATUS_TEMPLATE,
+        UPDATE_TEMPLATE,
+        render_status,
+        render_update,
+    )
     from diaspora.projects.service import flag_unanswered
     from diaspora.projects.views import bp
 
     app.register_blueprint(bp)
     register_demo_data(app, "projects", seed_demo_projects)
     register_template(app, STATUS_TEMPLATE, render_status)
+    register_template(app, UPDATE_TEMPLATE, render_update)
     register_job(app, "projects.flag_unanswered", flag_unanswered)
     for kind, label, digest in NOTIFICATION_KINDS:
         register_kind(app, kind, label, digest=digest)

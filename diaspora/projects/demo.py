@@ -116,4 +116,31 @@ def seed_demo_projects(members: int) -> str | None:
     projects.transition(moderator, greenhouse, "publish")
     projects.transition(authority, greenhouse, "start", language="ky",
                         note="Курулуш башталды.")
+    _report_progress(authority, greenhouse)
     return "6 demo projects"
+
+
+def _report_progress(authority: User, project: Project) -> None:
+    """The project in progress reports it: milestones, money, two updates a week apart."""
+    from diaspora.projects import progress
+
+    done = progress.add_milestone(authority, project, "Жер тегизделди")
+    progress.set_milestone_status(authority, done, "done")
+    frame = progress.add_milestone(authority, project, "Каркас орнотулду")
+    progress.set_milestone_status(authority, frame, "done")
+    today = utcnow().date()
+    progress.add_milestone(authority, project, "Сугаруу системасы",
+                           today + timedelta(days=30))
+    progress.add_milestone(authority, project, "Биринчи түшүм", today + timedelta(days=120))
+    progress.set_money(authority, project, 185_000, 140_000)
+    first = progress.post_update(
+        authority, project, "Жер тегизделип, пайдубал куюлду. **Он эки** мекендеш "
+        "шейшемби күнү ашарга келди — рахмат!", language="ky")
+    second = progress.post_update(
+        authority, project, "Каркас орнотулду. Эми сугаруу системасына каражат чогултуп "
+        "жатабыз: калганы 145 000 сом.\n\n- түтүктөр сатылып алынды\n- насос күтүлүүдө",
+        language="ky")
+    first.created_at = utcnow() - timedelta(days=9)
+    second.created_at = utcnow() - timedelta(days=2)
+    done.done_at, frame.done_at = first.created_at, second.created_at
+    db.session.commit()

@@ -13,6 +13,7 @@ from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.forms import TOO_LONG, IdSelectField, MultiCheckboxField
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 from diaspora.projects.choices import CONTRIBUTION_LABELS
+from diaspora.projects.progress import MILESTONE_TITLE_MAX, UPDATE_MAX
 from diaspora.projects.service import (
     DESCRIPTION_MAX,
     MAX_BUDGET_ITEMS,
@@ -97,3 +98,36 @@ class SupportForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.money_range.validate_choice = False  # the service names the refusal
+
+
+# -- progress (progress.py) ------------------------------------------------------------------
+# Field names differ from the other forms of the project page, so ids stay unique there.
+
+
+class UpdateForm(FlaskForm):
+    body = TextAreaField(_l("What happened?"),
+                         validators=[Length(max=UPDATE_MAX, message=TOO_LONG)],
+                         description=_l("Markdown is allowed: **bold**, _italic_, lists, links."))
+    update_language = SelectField(_l("Written in"), choices=_language_choices())
+    photos = MultipleFileField(
+        _l("Photos (up to %(n)d; JPEG, PNG, WebP or GIF, 5 MB each)", n=MAX_PHOTOS))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.update_language.validate_choice = False  # the service falls back
+
+
+class MilestoneForm(FlaskForm):
+    milestone_title = StringField(
+        _l("Milestone"), validators=[Length(max=MILESTONE_TITLE_MAX, message=TOO_LONG)])
+    # Text, not a DateField: the service reads it and says what is wrong in our catalogs.
+    planned_on = StringField(_l("Planned for (optional)"),
+                             validators=[Length(max=40, message=TOO_LONG)],
+                             render_kw={"type": "date"})
+
+
+class MoneyForm(FlaskForm):
+    raised_som = StringField(_l("Money raised so far, som"),
+                             validators=[Length(max=40, message=TOO_LONG)])
+    spent_som = StringField(_l("Money spent so far, som"),
+                            validators=[Length(max=40, message=TOO_LONG)])

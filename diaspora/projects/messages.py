@@ -1,5 +1,5 @@
-"""The Telegram message telling a proposer what happened to their project (outbox template
-"project.status")."""
+"""The Telegram messages of projects: what happened to a proposer's project (outbox template
+"project.status") and a progress update for its followers ("project.update")."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from diaspora.delivery.messages import absolute_url, escape, shorten
 
 STATUS_TEMPLATE = "project.status"
+UPDATE_TEMPLATE = "project.update"
 
 
 def render_status(params: Mapping[str, Any], locale: str) -> str:
@@ -25,4 +27,30 @@ def render_status(params: Mapping[str, Any], locale: str) -> str:
         parts.append("<i>" + escape(note) + "</i>")
     url = absolute_url(f"{params.get('url', '/projects/')}?lang={locale}")
     parts.append(f'<a href="{escape(url)}">' + escape(_("Open the project")) + "</a>")
+    return "\n\n".join(parts)
+
+
+def render_update(params: Mapping[str, Any], locale: str) -> str:
+    """The project's title, who wrote (the proposer or the local authority), the update cut
+    short, and a link to it on the project page."""
+    from diaspora.projects.lifecycle import PROPOSER
+
+    title = shorten(str(params.get("title") or ""), 300)
+    heading = (_("The proposer of “%(title)s” posted an update:", title=title)
+               if params.get("part") == PROPOSER
+               else _("The local authority posted an update on “%(title)s”:", title=title))
+    parts = ["📣 <b>" + escape(heading) + "</b>"]
+    text = shorten(str(params.get("text") or ""), 1500)
+    if text:
+        parts.append(escape(text))
+    try:
+        photos = int(params.get("photos") or 0)
+    except (TypeError, ValueError):
+        photos = 0
+    if photos:
+        parts.append(escape(ngettext("%(num)d photo", "%(num)d photos", photos)))
+    url = str(params.get("url") or "/projects/")
+    path, _hash, anchor = url.partition("#")
+    link = absolute_url(f"{path}?lang={locale}") + (f"#{anchor}" if anchor else "")
+    parts.append(f'<a href="{escape(link)}">' + escape(_("Read the update")) + "</a>")
     return "\n\n".join(parts)

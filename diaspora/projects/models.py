@@ -9,12 +9,13 @@ language of the note — the timeline on the project page.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -45,6 +46,8 @@ STATES = (DRAFT, SUBMITTED, RETURNED, REJECTED, PUBLISHED, UNDER_REVIEW, ACCEPTE
           IN_PROGRESS, COMPLETED, WITHDRAWN, ARCHIVED)
 # States everyone can see: the project passed moderation.
 PUBLIC_STATES = (PUBLISHED, UNDER_REVIEW, ACCEPTED, DECLINED, IN_PROGRESS, COMPLETED)
+# States in which a project's progress is reported (updates, milestones, money).
+PROGRESS_STATES = (ACCEPTED, IN_PROGRESS, COMPLETED)
 
 MEMBER, AUTHORITY = "member", "authority"  # who proposed it
 
@@ -93,6 +96,10 @@ class Project(db.Model):
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Progress, as its proposer or authority reports it (progress.set_money): money raised
+    # and spent so far, in som; None until someone says.
+    raised_som: Mapped[int | None] = mapped_column(BigInteger)
+    spent_som: Mapped[int | None] = mapped_column(BigInteger)
 
     place = relationship("Place", foreign_keys=[place_id], lazy="joined")
     proposer = relationship("User", foreign_keys=[proposer_id], lazy="joined")
@@ -182,4 +189,72 @@ class ProjectSupport(db.Model):
     volunteering: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     equipment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- progress: what happens once a project is accepted (progress.py) ---------------------------
+
+MILESTONE_PLANNED, MILESTONE_DONE = "planned", "done"
+MILESTONE_STATES = (MILESTONE_PLANNED, MILESTONE_DONE)
+
+
+class ProjectUpdate(db.Model):
+    """A progress report on an accepted project by its proposer or the authority of its
+    place: Markdown rendered and cleaned once, with up to five photos."""
+
+    __tablename__ = "project_updates"
+    __table_args__ = (Index("ix_project_updates_project_created", "project_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The row of an erased member stays (anonymous): the update stays, its author nameless.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # In which part the author wrote it (lifecycle.PROPOSER or PLACE_AUTHORITY), as the page
+    # says "the proposer" or "the local authority" even after the author's role changes.
+    part: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)  # Markdown source
+    body_html: Mapped[str] = mapped_column(Text)  # rendered once, cleaned
+    language: Mapped[str] = mapped_column(String(8), default="ky")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User", lazy="joined")
+    photos: Mapped[list[ProjectUpdatePhoto]] = relationship(
+        cascade="all, delete-orphan", order_by="ProjectUpdatePhoto.position", lazy="selectin"
+    )
+
+
+class ProjectUpdatePhoto(db.Model):
+    """A photo of an update, through the same pipeline as a project's photos."""
+
+    __tablename__ = "project_update_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("project_updates.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectMilestone(db.Model):
+    """A step the project plans (optionally by a date), marked done when it is."""
+
+    __tablename__ = "project_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    planned_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=MILESTONE_PLANNED)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -83,3 +83,22 @@ def _answer_queue(user: Any, obj: Any) -> bool:
 def _answer_any_place(user: Any, obj: Any) -> bool:
     """Staff see every place's queue, the flagged proposals and those awaiting moderation."""
     return is_staff(user)
+
+
+def reports_progress_of(user: Any, project: Any) -> bool:
+    """Whether `user` is one who reports `project`'s progress, whatever its state: its
+    proposer or a verified authority of its place (moderators moderate, they don't report)."""
+    if not is_member(user) or project is None:
+        return False
+    return project.proposer_id == user.id or (
+        project.place is not None and is_verified_authority_for(user, project.place))
+
+
+@rule("projects.report_progress")
+def _report_progress(user: Any, project: Any) -> bool:
+    """Once a project is accepted (and while in progress or completed) its proposer or the
+    authority of its place posts updates, milestones, money raised and spent."""
+    from diaspora.projects.models import PROGRESS_STATES
+
+    return (project is not None and project.status in PROGRESS_STATES
+            and reports_progress_of(user, project))

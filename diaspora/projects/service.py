@@ -1,11 +1,14 @@
 """Project operations shared by the web site, the bot and the sender's housekeeping.
 
 Writing: `save_project` (a draft, created or changed by its proposer), photos through the
-news image pipeline. The lifecycle: `transition(actor, project, action, note)` looks the
-action up in lifecycle.TRANSITIONS, asks `can()` whether this actor plays a part allowed to
-take it, and records the step as a ProjectEvent (the timeline). Supporting: `support` /
-`withdraw_support`, once per member by the primary key. Reading: `list_public`,
-`authority_queue`, `place_answer_stats`. Housekeeping: `flag_unanswered`.
+shared image pipeline (diaspora/images.py; `usable_photos` for the bot, which skips a file the
+pipeline refuses instead of failing the proposal). The lifecycle:
+`transition(actor, project, action, note)` looks the action up in lifecycle.TRANSITIONS, asks
+`can()` whether this actor plays a part allowed to take it, and records the step as a
+ProjectEvent (the timeline). Supporting: `support` / `withdraw_support`, once per member by
+the primary key. Reading: `list_public`, `authority_queue`, `place_answer_stats`.
+Housekeeping: `flag_unanswered`. Progress of an accepted project (updates, milestones, money):
+progress.py.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from diaspora.accounts.permissions import can, require, verified_place_ids
 from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
+from diaspora.images import MAX_IMAGE_BYTES, ProcessedImage, process_image
 from diaspora.models import utcnow
 from diaspora.moderation import audit
-from diaspora.news.rendering import process_image, render_markdown
 from diaspora.notifications.service import notify
 from diaspora.places.models import LEVEL_DISTRICT, LEVEL_REGION, Place
 from diaspora.projects import lifecycle
@@ -49,12 +52,15 @@ from diaspora.projects.models import (
     ProjectPhoto,
     ProjectSupport,
 )
+from diaspora.rendering import render_markdown
 
 TITLE_MAX = 200
 SUMMARY_MAX = 500
 DESCRIPTION_MAX = 20_000
 NOTE_MAX = 4000
 MAX_PHOTOS = 5
+# What Telegram may hand over before the pipeline refuses it (the bot says so at once).
+MAX_PHOTO_BYTES = MAX_IMAGE_BYTES
 MAX_BUDGET_ITEMS = 30
 # A budget in som: generous for a village's project, far inside 64 bits.
 BUDGET_MAX = 10**12
@@ -102,8 +108,37 @@ class ProjectDraft:
     contributions: Iterable[str] = ()
     language: str = "ky"
     as_authority: bool = False
-    photos: Sequence[bytes] = ()
+    # Raw uploads, or photos usable_photos() already passed through the pipeline.
+    photos: Sequence[bytes | ProcessedImage] = ()
     remove_photo_ids: Iterable[int] = ()
+
+
+def processed_photos(photos: Sequence[bytes | ProcessedImage]) -> list[ProcessedImage]:
+    """Each photo through the image pipeline (type sniffed, resized, EXIF and GPS dropped);
+    the first it refuses is refused at the photos field."""
+    done = []
+    for photo in photos:
+        if isinstance(photo, ProcessedImage):
+            done.append(photo)
+            continue
+        try:
+            done.append(process_image(photo))
+        except ValidationError as error:
+            # The pipeline names its field "image"; here the photos field is the one to mark.
+            raise ValidationError(error.message, field="photos") from error
+    return done
+
+
+def usable_photos(photos: Sequence[bytes]) -> tuple[list[ProcessedImage], int]:
+    """The photos the image pipeline accepts, and how many it refused (an image file may be
+    HEIC, say): the bot passes on the usable ones so one bad file does not stop a proposal."""
+    usable = []
+    for data in photos:
+        try:
+            usable.append(process_image(data))
+        except ValidationError:
+            continue
+    return usable, len(photos) - len(usable)
 
 
 def _text(value: str | None, limit: int, field_: str, *, required: bool = False) -> str:
@@ -197,16 +232,10 @@ def save_project(actor: User, draft: ProjectDraft, project: Project | None = Non
     kept = [photo for photo in (project.photos if project else []) if photo.id not in removing]
     if len(kept) + len(draft.photos) > MAX_PHOTOS:
         raise ValidationError(_l("At most %(n)s photos.", n=MAX_PHOTOS), field="photos")
-    new_photos = []
-    for data in draft.photos:
-        try:
-            processed = process_image(data)
-        except ValidationError as error:
-            # The pipeline names its field "image"; here the photos field is the one to mark.
-            raise ValidationError(error.message, field="photos") from error
-        new_photos.append(ProjectPhoto(content_type=processed.content_type,
-                                       width=processed.width, height=processed.height,
-                                       size=len(processed.data), data=processed.data))
+    new_photos = [ProjectPhoto(content_type=processed.content_type, width=processed.width,
+                               height=processed.height, size=len(processed.data),
+                               data=processed.data)
+                  for processed in processed_photos(draft.photos)]
     # Created only now that everything is checked: a refusal leaves nothing in the session.
     if project is None:
         project = Project(proposer_id=actor.id, status=DRAFT,

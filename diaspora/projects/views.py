@@ -29,13 +29,17 @@ from diaspora.main.templating import current_locale
 from diaspora.places import service as places
 from diaspora.places.models import LEVEL_DISTRICT
 from diaspora.projects import lifecycle
+from diaspora.projects import progress as progress_service
 from diaspora.projects import service as projects
 from diaspora.projects.choices import CONTRIBUTION_LABELS
 from diaspora.projects.forms import (
     BUDGET_ROWS,
+    MilestoneForm,
+    MoneyForm,
     ProjectForm,
     SupportForm,
     TransitionForm,
+    UpdateForm,
 )
 from diaspora.projects.models import PUBLIC_STATES, Project
 
@@ -89,7 +93,11 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<int:project_id>")
 def show(project_id: int) -> ResponseReturnValue:
-    project = projects.get_visible_project(current_user, project_id)
+    return _show(projects.get_visible_project(current_user, project_id))
+
+
+def _show(project: Project, **forms: object) -> ResponseReturnValue:
+    """The project page; `forms`: a progress form posted with errors, shown as it was typed."""
     mine = projects.support_of(current_user, project)
     support_form = SupportForm(obj=mine) if mine is not None else SupportForm()
     if mine is not None and mine.money_range is None:
@@ -103,7 +111,8 @@ def show(project_id: int) -> ResponseReturnValue:
         timeline=projects.timeline_entries(project), summary=projects.support_summary(project),
         mine=mine, may_support=can(current_user, "projects.support", project),
         may_edit=can(current_user, "projects.edit", project),
-        support_form=support_form, transition_form=transition_form, confirm=ConfirmForm())
+        support_form=support_form, transition_form=transition_form, confirm=ConfirmForm(),
+        **_progress_context(project, forms))
 
 
 @bp.get("/photos/<int:photo_id>")
@@ -316,3 +325,121 @@ def withdraw_support(project_id: int) -> ResponseReturnValue:
         flash(_("You no longer support this project."), "info")
     return redirect(url_for("projects.show", project_id=project.id, _anchor="support"))
 
+
+# -- progress: updates, milestones, money (progress.py) ---------------------------------------
+
+
+def _progress_context(project: Project, forms: dict) -> dict:
+    """The Progress section: what was reported and, for those who report it, its forms (one
+    posted with errors comes back as it was typed)."""
+    reporting = can(current_user, "projects.report_progress", project)
+    context: dict = {"progress": progress_service.progress_of(project),
+                     "may_report": reporting}
+    if reporting:
+        money = MoneyForm(formdata=None, raised_som=_som(project.raised_som),
+                          spent_som=_som(project.spent_som))
+        context.update(
+            update_form=forms.get("update_form") or UpdateForm(
+                formdata=None, update_language=current_locale()),
+            milestone_form=forms.get("milestone_form") or MilestoneForm(formdata=None),
+            money_form=forms.get("money_form") or money)
+    return context
+
+
+def _som(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _progress_refused(project: Project, error: DomainError, form: object,
+                      name: str, anchor: str) -> ResponseReturnValue:
+    """A state refusal is said above the page; a refused value next to its field, with the
+    form as it was typed."""
+    if isinstance(error, InvalidTransition):
+        flash(str(error.message), "error")
+        return redirect(url_for("projects.show", project_id=project.id, _anchor=anchor))
+    db.session.rollback()
+    show_domain_error(form, error)
+    return _show(projects.get_project(project.id), **{name: form})
+
+
+@bp.post("/<int:project_id>/updates")
+@login_required
+def post_update(project_id: int) -> ResponseReturnValue:
+    project = projects.get_visible_project(current_user, project_id)
+    form = UpdateForm()
+    if not form.validate_on_submit():
+        return _show(project, update_form=form)
+    uploads = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
+    try:
+        update = progress_service.post_update(
+            current_user, project, form.body.data or "",
+            language=form.update_language.data or current_locale(),
+            photos=[upload.read() for upload in uploads])
+    except (InvalidTransition, ValidationError) as error:
+        return _progress_refused(project, error, form, "update_form", "progress")
+    flash(_("Your update is posted; the project's supporters will hear of it."), "success")
+    return redirect(url_for("projects.show", project_id=project_id,
+                            _anchor=f"update-{update.id}"))
+
+
+@bp.get("/updates/photos/<int:update_photo_id>")
+def update_photo(update_photo_id: int) -> ResponseReturnValue:
+    picture = progress_service.update_photo_for(current_user, update_photo_id)
+    response = Response(picture.data, mimetype=picture.content_type)
+    response.headers["Cache-Control"] = ("public, max-age=86400"
+                                         if progress_service.update_photo_is_public(picture)
+                                         else "private, no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/<int:project_id>/milestones")
+@login_required
+def add_milestone(project_id: int) -> ResponseReturnValue:
+    project = projects.get_visible_project(current_user, project_id)
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        return _show(project, milestone_form=form)
+    try:
+        progress_service.add_milestone(current_user, project, form.milestone_title.data or "",
+                                       form.planned_on.data or None)
+    except (InvalidTransition, ValidationError) as error:
+        return _progress_refused(project, error, form, "milestone_form", "milestones")
+    flash(_("The milestone is added."), "success")
+    return redirect(url_for("projects.show", project_id=project_id, _anchor="milestones"))
+
+
+@bp.post("/<int:project_id>/milestones/<int:milestone_id>")
+@login_required
+def milestone(project_id: int, milestone_id: int) -> ResponseReturnValue:
+    """Mark a milestone done or planned again, or remove it (the button says which)."""
+    project = projects.get_visible_project(current_user, project_id)
+    step = progress_service.get_milestone(project, milestone_id)
+    if ConfirmForm().validate_on_submit():
+        action = request.form.get("action", "")
+        try:
+            if action == "remove":
+                progress_service.remove_milestone(current_user, step)
+                flash(_("The milestone is removed."), "info")
+            else:
+                progress_service.set_milestone_status(current_user, step, action)
+                flash(_("The milestone is updated."), "success")
+        except InvalidTransition as error:
+            flash(str(error.message), "error")
+    return redirect(url_for("projects.show", project_id=project_id, _anchor="milestones"))
+
+
+@bp.post("/<int:project_id>/money")
+@login_required
+def money(project_id: int) -> ResponseReturnValue:
+    project = projects.get_visible_project(current_user, project_id)
+    form = MoneyForm()
+    if not form.validate_on_submit():
+        return _show(project, money_form=form)
+    try:
+        progress_service.set_money(current_user, project, form.raised_som.data,
+                                   form.spent_som.data)
+    except (InvalidTransition, ValidationError) as error:
+        return _progress_refused(project, error, form, "money_form", "money")
+    flash(_("The figures are saved."), "success")
+    return redirect(url_for("projects.show", project_id=project_id, _anchor="money"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from diaspora import rendering as shared_rendering
 from diaspora.extensions import db
-from diaspora.news import rendering
 from diaspora.news import service as news
 from diaspora.news.models import NewsPost
 from diaspora.news.rendering import RENDERER_VERSION
@@ -46,7 +46,7 @@ def test_pages_show_the_stored_html_and_never_call_the_renderer(make_user, clien
         calls.append(text)
         raise AssertionError("a page ran Markdown")
 
-    monkeypatch.setattr(rendering.markdown, "markdown", refuse)
+    monkeypatch.setattr(shared_rendering.markdown, "markdown", refuse)
     show = client.get(f"/news/{post.id}?lang=ky").get_data(as_text=True)
     assert "<strong>Маанилүү</strong>" in show and "<script>alert" not in show
     listing = client.get("/news/?lang=en").get_data(as_text=True)

@@ -167,14 +167,22 @@ def objects(users, here) -> dict[str, str]:
     survey, text_question = _answered_survey(users)
     from diaspora.projects import service as projects
 
-    # A published project with a photo, by the member (so they see its edit and support
+    # A public project with a photo, by the member (so they see its support and progress
     # forms); its lifecycle buttons are walked by the authority of its place and staff.
     project = projects.save_project(users["member"], projects.ProjectDraft(
         place_id=here.id, title="Water", summary="A pump", photos=[_png()],
         budget_items=[("Pump", "100")]))
     projects.transition(users["member"], project, "submit")
     projects.transition(users["admin"], project, "publish")
-    return {"survey_id": str(survey.id), "question_id": str(text_question.id),
+    # Accepted, with an update (a photo) and a milestone, so its proposer and the authority
+    # of its place get the progress forms to feed.
+    from diaspora.projects import progress
+
+    projects.transition(users["authority_here"], project, "accept")
+    update = progress.post_update(users["authority_here"], project, "Done", photos=[_png()])
+    milestone = progress.add_milestone(users["authority_here"], project, "Pump")
+    return {"update_photo_id": str(update.photos[0].id), "milestone_id": str(milestone.id),
+            "survey_id": str(survey.id), "question_id": str(text_question.id),
             "project_id": str(project.id), "photo_id": str(project.photos[0].id),
             "place_id": str(here.id),
             "post_id": str(published.id), "image_id": str(published.image_id),
