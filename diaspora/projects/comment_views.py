@@ -187,15 +187,15 @@ def delete_comment(comment_id: int) -> ResponseReturnValue:
     return _at(found)
 
 
-@bp.post("/comments/<int:comment_id>/<any(hide, restore):decision>")
+@bp.post("/comments/<int:comment_id>/<any(hide, restore):visibility>")
 @login_required
-def moderate_comment(comment_id: int, decision: str) -> ResponseReturnValue:
+def moderate_comment(comment_id: int, visibility: str) -> ResponseReturnValue:
     found = comments.get_visible_comment(current_user, comment_id)
     if not can(current_user, "projects.moderate_comment", found):
         abort(403)
     if ConfirmForm().validate_on_submit():
         try:
-            if decision == "hide":
+            if visibility == "hide":
                 comments.hide_comment(current_user, found)
                 flash(_("The comment is hidden."), "info")
             else:

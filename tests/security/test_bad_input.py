@@ -174,7 +174,15 @@ def objects(users, here) -> dict[str, str]:
         budget_items=[("Pump", "100")]))
     projects.transition(users["member"], project, "submit")
     projects.transition(users["admin"], project, "publish")
-    return {"survey_id": str(survey.id), "question_id": str(text_question.id),
+    # A question on it by the authority, answered by the member (their own answer has its
+    # edit and delete forms), reportable by the others.
+    from diaspora.projects import comments
+
+    question = comments.add_comment(users["authority_here"], project, "When?", kind="question")
+    comments.answer(users["member"], question, "Soon")
+    return {"comment_id": str(question.id), "kind": "project_comment",
+            "subject_id": str(question.id), "visibility": "hide",
+            "survey_id": str(survey.id), "question_id": str(text_question.id),
             "project_id": str(project.id), "photo_id": str(project.photos[0].id),
             "place_id": str(here.id),
             "post_id": str(published.id), "image_id": str(published.image_id),
