@@ -422,6 +422,68 @@ PROJECT_STATES = ("draft", "submitted", "returned", "published", "accepted", "wi
 PUBLIC_PROJECT_STATES = ("published", "accepted")
 
 
+# -- comments on projects and reports ------------------------------------------------------------
+
+
+def make_comment(world: World, by: str = "another", *, status: str = "published",
+                 hidden: bool = False, minutes_ago: int = 0) -> Any:
+    """A question on a project of "here" proposed by the walker's member, written by `by`
+    ("another": a member who is none of the roles; or a role's name), then hidden by the
+    admin, or aged, or the project moved on to `status` (archived)."""
+    from diaspora.projects import comments
+
+    project = make_project(world, "published")
+    author = world.make_user("member") if by == "another" else world.users[by]
+    comment = comments.add_comment(author, project, "Когда начнёте?", kind="question")
+    if hidden:
+        comments.hide_comment(world.users["admin"], comment)
+    if minutes_ago:
+        comment.created_at -= timedelta(minutes=minutes_ago)
+        db.session.commit()
+    if status != "published":
+        from diaspora.projects import service as projects
+
+        projects.transition(world.users["moderator"], project, "archive")
+    return comment
+
+
+def _comment_url(suffix: str = "", by: str = "another", **kwargs: Any) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        world.last = make_comment(world, by, **kwargs)
+        return f"/projects/comments/{world.last.id}{suffix}"
+
+    return url
+
+
+def _answer_form(world: World) -> dict:
+    return {f"a{world.last.id}-body": "Жазында", f"a{world.last.id}-language": "ky"}
+
+
+def _report_url(kind: str, *, by: str = "another", reported: bool = False,
+                status: str = "published") -> Callable[[World], str]:
+    """The report form of a comment written by `by`, or of a project (`by` "member": the
+    walker's member proposed it), reported before by the acting user when `reported`."""
+    def url(world: World) -> str:
+        if kind == "project":
+            world.last = make_project(world, status, by=by)
+        else:
+            world.last = make_comment(world, by)
+        if reported and world.acting is not None:
+            from diaspora.moderation import reports
+
+            reports.report(world.acting, kind, world.last.id, "spam")
+        return f"/report/{kind}/{world.last.id}"
+
+    return url
+
+
+def _with_report(world: World) -> str:
+    from diaspora.moderation import reports
+
+    reports.report(world.users["member"], "project_comment", make_comment(world).id, "spam")
+    return "/moderation/reports"
+
+
 NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 
 # -- survey results ------------------------------------------------------------------------------
@@ -940,6 +1002,83 @@ ROUTES.update({
         Case("GET", _survey_url("/preview?language=ru", state="draft"), STAFF),
         Case("POST", _survey_url("/preview", state="draft"), STAFF, _survey_answers),
     ],
+})
+
+# Comments on projects and reports (issues 9 and 10).
+ROUTES.update({
+    "projects.comment": [
+        *(Case("POST", _project_url(status, "/comments"), _public_project(302),
+               {"kind": "question", "body": "Когда начнёте?"}, status)
+          for status in PUBLIC_PROJECT_STATES),
+        # Only public projects take comments: their proposer and staff see a draft, no form.
+        Case("POST", _project_url("draft", "/comments"), _private_project(403, 403),
+             {"body": "Hello"}, "draft"),
+        Case("POST", _project_url("published", "/comments"), _public_project(200),
+             {"body": "  "}, "empty"),
+    ],
+    "projects.answer_comment": [
+        Case("POST", _comment_url("/answer"), _public_project(302), _answer_form, "question"),
+        Case("POST", _comment_url("/answer", hidden=True),
+             _public_project(REDIRECT_NOTHING_DONE), _answer_form, "hidden question"),
+        Case("POST", _comment_url("/answer", status="archived"),
+             answers(404, anonymous=LOGIN, member=403, moderator=403, admin=403),
+             _answer_form, "archived project"),
+    ],
+    "projects.comment_link": [
+        Case("GET", _comment_url(), answers(302), state="published"),
+        Case("GET", _comment_url(status="archived"),
+             answers(404, member=302, moderator=302, admin=302), state="archived project"),
+        Case("GET", "/projects/comments/999999", answers(404), state="missing"),
+    ],
+    "projects.edit_comment": [
+        # Its author (the walker's member), for 15 minutes; then told it is too late.
+        Case("GET", _comment_url("/edit", by="member"), _public_project(403, member=200),
+             state="own"),
+        Case("POST", _comment_url("/edit", by="member"), _public_project(403, member=302),
+             {"body": "Changed"}, "own"),
+        Case("POST", _comment_url("/edit", by="member", minutes_ago=16),
+             _public_project(403, member=REDIRECT_NOTHING_DONE), {"body": "Changed"},
+             "own, too late"),
+        Case("GET", _comment_url("/edit", by="member", minutes_ago=16),
+             _public_project(403, member=302), state="own, too late"),
+    ],
+    "projects.delete_comment": [
+        Case("POST", _comment_url("/delete", by="member"), _public_project(403, member=302),
+             state="own"),
+        Case("POST", _comment_url("/delete"), _public_project(403), state="someone else's"),
+    ],
+    "projects.moderate_comment": [
+        Case("POST", _comment_url("/hide"), _public_project(403, moderator=302, admin=302),
+             state="hide"),
+        Case("POST", _comment_url("/restore", hidden=True),
+             _public_project(403, moderator=302, admin=302), state="restore"),
+        # Nobody decides on their own words.
+        Case("POST", _comment_url("/hide", by="moderator"), _public_project(403, admin=302),
+             state="hide the moderator's own"),
+        Case("POST", _comment_url("/restore"),
+             _public_project(403, moderator=REDIRECT_NOTHING_DONE,
+                             admin=REDIRECT_NOTHING_DONE), state="restore a shown one"),
+    ],
+    "reports.report": [
+        Case("GET", _report_url("project_comment"), _public_project(200), state="comment"),
+        Case("POST", _report_url("project_comment"), _public_project(302),
+             {"reason": "offensive", "note": "Rude"}, "comment"),
+        # Its author can't report their own comment: the form says so.
+        Case("POST", _report_url("project_comment", by="member"),
+             _public_project(302, member=200), {"reason": "spam"}, "own comment"),
+        Case("POST", _report_url("project_comment", reported=True),
+             _public_project(REDIRECT_NOTHING_DONE), {"reason": "spam"}, "reported before"),
+        Case("GET", _report_url("project_comment", reported=True),
+             _public_project(302), state="reported before"),
+        Case("POST", _report_url("project_comment"), _public_project(200),
+             {"reason": "boring"}, "unknown reason"),
+        Case("POST", _report_url("project", by="another"), _public_project(302),
+             {"reason": "false_information"}, "project"),
+        Case("POST", _report_url("project", by="another", status="draft"),
+             _private_project(404, 302), {"reason": "spam"}, "someone else's draft"),
+        Case("GET", "/report/survey/1", answers(404, anonymous=LOGIN), state="unknown kind"),
+    ],
+    "moderation.open_reports": [Case("GET", _with_report, STAFF)],
 })
 
 IGNORED_ENDPOINTS = {"static"}

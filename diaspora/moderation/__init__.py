@@ -1,4 +1,4 @@
-"""Moderation: the audit log and authority verification."""
+"""Moderation: the audit log, authority verification and members' reports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from diaspora.moderation import models  # noqa: F401  (its tables, known to Alembic)
+    from diaspora.accounts.service import register_personal_data
+    from diaspora.moderation import (
+        models,  # noqa: F401  (its tables, known to Alembic)
+        permissions,  # noqa: F401  (its rules of can())
+    )
+    from diaspora.moderation.report_views import bp as reports_bp
+    from diaspora.moderation.reports import erase_member_reports, export_member_reports
     from diaspora.moderation.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(reports_bp)
+    register_personal_data(app, "reports", export_member_reports, erase_member_reports)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -26,3 +26,33 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor = relationship("User", lazy="joined")
+
+
+class Report(db.Model):
+    """A member's report of something they think breaks the rules: one per member and item
+    (the unique constraint), whatever the item is. `subject_kind` names a kind a feature
+    registered (moderation.reports.register_subject), so this table knows no feature."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        # Also the index of an item's reports (its leading columns).
+        UniqueConstraint("subject_kind", "subject_id", "reporter_id",
+                         name="uq_reports_subject_reporter"),
+        # The open reports, oldest first: what the moderators' list reads.
+        Index("ix_reports_open", "resolved_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    # NULL once the reporter erased their data: the report still counts, it is nobody's.
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A moderator's decision on the item (hidden, restored...) closes its open reports.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolution: Mapped[str | None] = mapped_column(String(30))

@@ -60,8 +60,11 @@ def _staff_only() -> None:
 @login_required
 def dashboard() -> ResponseReturnValue:
     _staff_only()
+    from diaspora.moderation.reports import open_count
+
     return render_template(
-        "moderation/dashboard.html", pending=accounts.pending_authorities(), form=ConfirmForm()
+        "moderation/dashboard.html", pending=accounts.pending_authorities(), form=ConfirmForm(),
+        open_reports=open_count(current_user),
     )
 
 

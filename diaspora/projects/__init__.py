@@ -18,20 +18,26 @@ NOTIFICATION_KINDS = (
 
 
 def init_app(app: Flask) -> None:
+    from diaspora.accounts.service import register_personal_data
     from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
     from diaspora.delivery.messages import register_template
+    from diaspora.moderation.reports import register_subject
     from diaspora.notifications.service import register_kind
     from diaspora.projects import (
+        comment_views,  # noqa: F401  (its routes on bp: imported before bp is registered)
+        comments,
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
     )
     from diaspora.projects.demo import seed_demo_projects
     from diaspora.projects.messages import (
-        STATUS_TEMPLATE,
-        UPDATE_TEMPLATE,
+        COMMENT_TEMPLATE,
+        render_comment,
         render_status,
         render_update,
+        STATUS_TEMPLATE,
+        UPDATE_TEMPLATE,
     )
     from diaspora.projects.service import flag_unanswered
     from diaspora.projects.views import bp
@@ -40,6 +46,13 @@ def init_app(app: Flask) -> None:
     register_demo_data(app, "projects", seed_demo_projects)
     register_template(app, STATUS_TEMPLATE, render_status)
     register_template(app, UPDATE_TEMPLATE, render_update)
+    register_template(app, COMMENT_TEMPLATE, render_comment)
+    register_personal_data(app, "project_comments", comments.export_member_comments,
+                           comments.erase_member_comments)
+    register_subject(app, "project", _l("Project"), resolve=comments.resolve_project,
+                     describe=comments.describe_projects)
+    register_subject(app, comments.SUBJECT_KIND, _l("Comment on a project"),
+                     resolve=comments.resolve_comment, describe=comments.describe_comments)
     register_job(app, "projects.flag_unanswered", flag_unanswered)
     for kind, label, digest in NOTIFICATION_KINDS:
         register_kind(app, kind, label, digest=digest)

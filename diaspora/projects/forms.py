@@ -14,6 +14,8 @@ from diaspora.forms import TOO_LONG, IdSelectField, MultiCheckboxField
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 from diaspora.projects.choices import CONTRIBUTION_LABELS
 from diaspora.projects.progress import MILESTONE_TITLE_MAX, UPDATE_MAX
+
+from diaspora.projects.comments import BODY_MAX as COMMENT_BODY_MAX
 from diaspora.projects.service import (
     DESCRIPTION_MAX,
     MAX_BUDGET_ITEMS,
@@ -131,3 +133,22 @@ class MoneyForm(FlaskForm):
                              validators=[Length(max=40, message=TOO_LONG)])
     spent_som = StringField(_l("Money spent so far, som"),
                             validators=[Length(max=40, message=TOO_LONG)])
+class CommentForm(FlaskForm):
+    """A new comment or question (the toggle), or an answer (no toggle shown)."""
+
+    kind = RadioField(_l("I want to"), choices=[("comment", _l("Comment")),
+                                                 ("question", _l("Ask a question"))],
+                      default="comment", validators=[Optional()])
+    body = TextAreaField(_l("Your text"),
+                         validators=[Length(max=COMMENT_BODY_MAX, message=TOO_LONG)])
+    language = SelectField(_l("Written in"), choices=_language_choices())
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.validate_choice = False  # the service names the refusal
+        self.language.validate_choice = False  # the service falls back to Kyrgyz
+
+
+class CommentEditForm(FlaskForm):
+    body = TextAreaField(_l("Your text"),
+                         validators=[Length(max=COMMENT_BODY_MAX, message=TOO_LONG)])

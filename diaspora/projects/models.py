@@ -258,3 +258,42 @@ class ProjectMilestone(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=MILESTONE_PLANNED)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+# Comments and questions on a project (diaspora/projects/comments.py).
+COMMENT, QUESTION = "comment", "question"
+COMMENT_KINDS = (COMMENT, QUESTION)
+
+
+class ProjectComment(db.Model):
+    """A comment or a question on a public project, or an answer to one (`parent_id`, one
+    level deep). `official`: written by the proposer or by a verified authority of the
+    project's place when it was written. Deleting (its author) or erasing the author's data
+    empties `body` and sets `deleted_at`; hiding (a moderator) keeps the text for the
+    moderators and shows everyone else a placeholder."""
+
+    __tablename__ = "project_comments"
+    __table_args__ = (
+        # A page of a project's threads, newest first; the answers of those threads.
+        Index("ix_project_comments_thread", "project_id", "parent_id", "created_at"),
+        # The rate limit counts a member's recent comments.
+        Index("ix_project_comments_author_created", "author_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project_comments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), default=COMMENT)
+    body: Mapped[str] = mapped_column(Text, default="")  # plain text, escaped when shown
+    language: Mapped[str] = mapped_column(String(8), default="ky")
+    official: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Joined (with the author's profile, itself joined): a page of comments names its
+    # authors without a query per comment.
+    author = relationship("User", foreign_keys=[author_id], lazy="joined")

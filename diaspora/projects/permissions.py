@@ -102,3 +102,47 @@ def _report_progress(user: Any, project: Any) -> bool:
 
     return (project is not None and project.status in PROGRESS_STATES
             and reports_progress_of(user, project))
+# -- comments and questions (diaspora/projects/comments.py) ------------------------------------
+
+
+def _may_speak(user: Any) -> bool:
+    """Whether a member may write on the site at all. The one place issue 10's sanctions
+    (muted, blocked) will refuse them; today every active member may."""
+    return is_member(user)
+
+
+@rule("projects.comment")
+def _comment(user: Any, project: Any) -> bool:
+    """A member comments, asks or answers on a project everyone can see."""
+    return _may_speak(user) and project is not None and project.status in PUBLIC_STATES
+
+
+@rule("projects.answer_officially")
+def _answer_officially(user: Any, project: Any) -> bool:
+    """The proposer and the verified authorities of the project's place: their answers are
+    marked official."""
+    if not is_member(user) or project is None:
+        return False
+    return project.proposer_id == user.id or is_verified_authority_for(user, project.place)
+
+
+@rule("projects.edit_comment")
+def _edit_comment(user: Any, comment: Any) -> bool:
+    """Its author, for a short while after writing, while nobody hid or deleted it."""
+    from diaspora.projects.comments import still_editable
+
+    return (_may_speak(user) and comment is not None and comment.author_id == user.id
+            and still_editable(comment))
+
+
+@rule("projects.delete_comment")
+def _delete_comment(user: Any, comment: Any) -> bool:
+    return (is_member(user) and comment is not None and comment.author_id == user.id
+            and comment.deleted_at is None)
+
+
+@rule("projects.moderate_comment")
+def _moderate_comment(user: Any, comment: Any) -> bool:
+    """Staff hide and restore comments; nobody decides on their own words."""
+    return (is_staff(user) and (comment is None or (comment.author_id != user.id
+                                                    and comment.deleted_at is None)))

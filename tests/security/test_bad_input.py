@@ -175,13 +175,19 @@ def objects(users, here) -> dict[str, str]:
     projects.transition(users["member"], project, "submit")
     projects.transition(users["admin"], project, "publish")
     # Accepted, with an update (a photo) and a milestone, so its proposer and the authority
-    # of its place get the progress forms to feed.
-    from diaspora.projects import progress
+    # of its place get the progress forms to feed; a question on it by the authority,
+    # answered by the member (their own answer has its edit and delete forms), reportable by
+    # the others.
+    from diaspora.projects import comments, progress
 
     projects.transition(users["authority_here"], project, "accept")
     update = progress.post_update(users["authority_here"], project, "Done", photos=[_png()])
     milestone = progress.add_milestone(users["authority_here"], project, "Pump")
+    question = comments.add_comment(users["authority_here"], project, "When?", kind="question")
+    comments.answer(users["member"], question, "Soon")
     return {"update_photo_id": str(update.photos[0].id), "milestone_id": str(milestone.id),
+            "comment_id": str(question.id), "kind": "project_comment",
+            "subject_id": str(question.id), "visibility": "hide",
             "survey_id": str(survey.id), "question_id": str(text_question.id),
             "project_id": str(project.id), "photo_id": str(project.photos[0].id),
             "place_id": str(here.id),
