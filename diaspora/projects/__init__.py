@@ -33,11 +33,11 @@ def init_app(app: Flask) -> None:
     from diaspora.projects.demo import seed_demo_projects
     from diaspora.projects.messages import (
         COMMENT_TEMPLATE,
+        STATUS_TEMPLATE,
+        UPDATE_TEMPLATE,
         render_comment,
         render_status,
         render_update,
-        STATUS_TEMPLATE,
-        UPDATE_TEMPLATE,
     )
     from diaspora.projects.service import flag_unanswered
     from diaspora.projects.views import bp

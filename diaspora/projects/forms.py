@@ -13,9 +13,8 @@ from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.forms import TOO_LONG, IdSelectField, MultiCheckboxField
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 from diaspora.projects.choices import CONTRIBUTION_LABELS
-from diaspora.projects.progress import MILESTONE_TITLE_MAX, UPDATE_MAX
-
 from diaspora.projects.comments import BODY_MAX as COMMENT_BODY_MAX
+from diaspora.projects.progress import MILESTONE_TITLE_MAX, UPDATE_MAX
 from diaspora.projects.service import (
     DESCRIPTION_MAX,
     MAX_BUDGET_ITEMS,
