@@ -27,13 +27,22 @@ def init_app(app: Flask) -> None:
         permissions,  # noqa: F401  (its rules of can())
     )
     from diaspora.projects.demo import seed_demo_projects
-    from diaspora.projects.messages import STATUS_TEMPLATE, render_status
+    from diaspora.projects.messages import (
+        PUBLISHED_HERE_TEMPLATE,
+        STATUS_TEMPLATE,
+        SUPPORTED_STATUS_TEMPLATE,
+        render_published_here,
+        render_status,
+        render_supported_status,
+    )
     from diaspora.projects.service import flag_unanswered
     from diaspora.projects.views import bp
 
     app.register_blueprint(bp)
     register_demo_data(app, "projects", seed_demo_projects)
     register_template(app, STATUS_TEMPLATE, render_status)
+    register_template(app, PUBLISHED_HERE_TEMPLATE, render_published_here)
+    register_template(app, SUPPORTED_STATUS_TEMPLATE, render_supported_status)
     register_job(app, "projects.flag_unanswered", flag_unanswered)
     for kind, label, digest in NOTIFICATION_KINDS:
         register_kind(app, kind, label, digest=digest)

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -174,7 +175,13 @@ def objects(users, here) -> dict[str, str]:
         budget_items=[("Pump", "100")]))
     projects.transition(users["member"], project, "submit")
     projects.transition(users["admin"], project, "publish")
+    from diaspora.notifications.models import Notification
+
+    # The member's own notification (the project's publication): its "open" form.
+    notification_id = db.session.scalar(sa.select(sa.func.max(Notification.id)).where(
+        Notification.user_id == users["member"].id))
     return {"survey_id": str(survey.id), "question_id": str(text_question.id),
+            "notification_id": str(notification_id or 1),
             "project_id": str(project.id), "photo_id": str(project.photos[0].id),
             "place_id": str(here.id),
             "post_id": str(published.id), "image_id": str(published.image_id),
