@@ -312,3 +312,40 @@ def test_personal_data_exports_and_erases_notifications(app, make_user, here) ->
     accounts.delete_personal_data(member, member)
     assert _entries(member) == []
     assert db.session.get(NotificationPace, member.id) is None
+
+
+@pytest.mark.parametrize("history", ["first ever", "one 2 days ago"])
+def test_two_updates_at_the_same_moment_send_one_message(app, make_user, history) -> None:
+    """Two web workers notifying one member at once: one message, the other waits."""
+    import threading
+
+    from diaspora.accounts.models import User
+
+    member = _tg(make_user)
+    if history != "first ever":
+        db.session.add(NotificationPace(user_id=member.id,
+                                        last_telegram_at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+    member_id = member.id
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def post_update(n: int) -> None:
+        try:
+            with app.app_context():
+                recipient = db.session.get(User, member_id)
+                barrier.wait(timeout=10)
+                _update(recipient, n)
+                db.session.commit()
+        except BaseException as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=post_update, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    db.session.expire_all()
+    assert len(_outbox(member)) == 1
+    assert sorted(e.telegram_state for e in _entries(member)) == ["sent", "waiting"]
