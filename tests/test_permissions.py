@@ -1081,6 +1081,48 @@ ROUTES.update({
     "moderation.open_reports": [Case("GET", _with_report, STAFF)],
 })
 
+
+# -- notifications -----------------------------------------------------------------------------
+
+
+def _notification_url(whose: str, suffix: str) -> Callable[[World], str]:
+    """An unread notification of `whose` ("member", or "acting": the role walking), so
+    opening it or marking all read has something to change."""
+    def url(world: World) -> str:
+        from diaspora.notifications import service as notifications
+
+        owner = world.acting if whose == "acting" else world.users["member"]
+        if owner is None:
+            owner = world.users["member"]
+        notifications.notify(owner, "project.status", "text", {"text": {"en": "Hi"}},
+                             url="/projects/")
+        db.session.commit()
+        notification_id = db.session.scalar(sa.text(
+            "SELECT max(id) FROM notifications WHERE user_id = :u"), {"u": owner.id})
+        return suffix.replace("<id>", str(notification_id))
+
+    return url
+
+
+ROUTES.update({
+    "notifications.index": [Case("GET", _notification_url("acting", "/notifications/"),
+                                 MEMBERS)],
+    # Only its recipient opens one (it is marked read); for anyone else it does not exist.
+    "notifications.open_one": [
+        Case("POST", _notification_url("member", "/notifications/<id>/open"),
+             answers(404, anonymous=LOGIN, member=302)),
+    ],
+    "notifications.read_all": [
+        Case("POST", _notification_url("acting", "/notifications/read"),
+             answers(302, anonymous=LOGIN)),
+    ],
+    "notifications.settings": [
+        Case("GET", "/notifications/settings", MEMBERS),
+        Case("POST", "/notifications/settings", answers(302, anonymous=LOGIN),
+             {"kind": ["project.status"]}),
+    ],
+})
+
 IGNORED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

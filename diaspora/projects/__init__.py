@@ -33,10 +33,14 @@ def init_app(app: Flask) -> None:
     from diaspora.projects.demo import seed_demo_projects
     from diaspora.projects.messages import (
         COMMENT_TEMPLATE,
+        PUBLISHED_HERE_TEMPLATE,
         STATUS_TEMPLATE,
+        SUPPORTED_STATUS_TEMPLATE,
         UPDATE_TEMPLATE,
         render_comment,
+        render_published_here,
         render_status,
+        render_supported_status,
         render_update,
     )
     from diaspora.projects.service import flag_unanswered
@@ -53,6 +57,8 @@ def init_app(app: Flask) -> None:
                      describe=comments.describe_projects)
     register_subject(app, comments.SUBJECT_KIND, _l("Comment on a project"),
                      resolve=comments.resolve_comment, describe=comments.describe_comments)
+    register_template(app, PUBLISHED_HERE_TEMPLATE, render_published_here)
+    register_template(app, SUPPORTED_STATUS_TEMPLATE, render_supported_status)
     register_job(app, "projects.flag_unanswered", flag_unanswered)
     for kind, label, digest in NOTIFICATION_KINDS:
         register_kind(app, kind, label, digest=digest)

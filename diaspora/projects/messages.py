@@ -81,4 +81,34 @@ def render_comment(params: Mapping[str, Any], locale: str) -> str:
         parts.append("<i>" + escape(text) + "</i>")
     url = absolute_url(f"{params.get('url', '/projects/')}?lang={locale}")
     parts.append(f'<a href="{escape(url)}">' + escape(_("Read and answer")) + "</a>")
+PUBLISHED_HERE_TEMPLATE = "project.published_here"
+SUPPORTED_STATUS_TEMPLATE = "project.supported_status"
+
+
+def render_published_here(params: Mapping[str, Any], locale: str) -> str:
+    """To the authorities of a place: a member's proposal for it was published."""
+    from diaspora.i18n import localized_text
+
+    title = shorten(str(params.get("title") or ""), 300)
+    place = localized_text(params.get("place"), locale) if params.get("place") else ""
+    summary = shorten(str(params.get("summary") or ""), 600)
+    parts = [escape(_("A new proposal for %(place)s: “%(title)s”. Its proposer waits for "
+                      "your answer.", place=place, title=title))]
+    if summary:
+        parts.append("<i>" + escape(summary) + "</i>")
+    url = absolute_url(f"{params.get('url', '/projects/')}?lang={locale}")
+    parts.append(f'<a href="{escape(url)}">' + escape(_("Open the project")) + "</a>")
+    return "\n\n".join(parts)
+
+
+def render_supported_status(params: Mapping[str, Any], locale: str) -> str:
+    """To a project's supporters: its status changed."""
+    from diaspora.projects.lifecycle import STATE_LABELS
+
+    label = STATE_LABELS.get(str(params.get("status")))
+    title = shorten(str(params.get("title") or ""), 300)
+    parts = [escape(_("A project you support, “%(title)s”, has a new status:", title=title))
+             + " <b>" + escape(str(label) if label else "") + "</b>"]
+    url = absolute_url(f"{params.get('url', '/projects/')}?lang={locale}")
+    parts.append(f'<a href="{escape(url)}">' + escape(_("Open the project")) + "</a>")
     return "\n\n".join(parts)

@@ -319,6 +319,7 @@ def transition(actor: User, project: Project, action: str, *, note: str = "",
     audit.record(actor, f"project.{action}", project, before={"status": before},
                  after={"status": after, "note": note or None})
     _notify_proposer(actor, project, step, note)
+    _notify_followers(actor, project, action)
     db.session.commit()
     return project
 
@@ -330,6 +331,37 @@ def _notify_proposer(actor: Any, project: Project, step: lifecycle.Transition, n
            STATUS_TEMPLATE, {"title": project.title, "status": project.status, "note": note,
                              "url": f"/projects/{project.id}"},
            url=f"/projects/{project.id}", actor=actor)
+
+
+def _notify_followers(actor: Any, project: Project, action: str) -> None:
+    """A member's proposal published: the verified authorities of its place (and of the
+    district and region it lies in) hear of it. Any status change: its supporters (not the
+    proposer, told above). Each a few set-based statements, however many they are."""
+    from diaspora.accounts.models import AuthorityPlace
+    from diaspora.notifications.service import notify_all
+    from diaspora.projects.messages import PUBLISHED_HERE_TEMPLATE, SUPPORTED_STATUS_TEMPLATE
+
+    url = f"/projects/{project.id}"
+    if action == "publish" and project.origin == MEMBER and project.place is not None:
+        place = project.place
+        place_ids = {place.id, place.district_id, place.region_id, place.parent_id} - {None}
+        authorities = (select(AuthorityPlace.user_id)
+                       .join(User, User.id == AuthorityPlace.user_id)
+                       .where(AuthorityPlace.place_id.in_(place_ids),
+                              AuthorityPlace.verified_at.is_not(None),
+                              User.role == "authority"))
+        if project.proposer_id is not None:
+            authorities = authorities.where(AuthorityPlace.user_id != project.proposer_id)
+        notify_all(authorities, "project.published_here", PUBLISHED_HERE_TEMPLATE,
+                   {"title": project.title, "summary": project.summary,
+                    "place": {code: place.full_name(code) for code in SUPPORTED_LOCALES},
+                    "url": url}, url=url, actor=actor)
+    supporters = select(ProjectSupport.user_id).where(ProjectSupport.project_id == project.id)
+    if project.proposer_id is not None:
+        supporters = supporters.where(ProjectSupport.user_id != project.proposer_id)
+    notify_all(supporters, "project.status", SUPPORTED_STATUS_TEMPLATE,
+               {"title": project.title, "status": project.status, "url": url},
+               url=url, actor=actor)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -178,6 +179,7 @@ def objects(users, here) -> dict[str, str]:
     # of its place get the progress forms to feed; a question on it by the authority,
     # answered by the member (their own answer has its edit and delete forms), reportable by
     # the others.
+    from diaspora.notifications.models import Notification
     from diaspora.projects import comments, progress
 
     projects.transition(users["authority_here"], project, "accept")
@@ -185,7 +187,11 @@ def objects(users, here) -> dict[str, str]:
     milestone = progress.add_milestone(users["authority_here"], project, "Pump")
     question = comments.add_comment(users["authority_here"], project, "When?", kind="question")
     comments.answer(users["member"], question, "Soon")
-    return {"update_photo_id": str(update.photos[0].id), "milestone_id": str(milestone.id),
+    # The member's own notification (the project's publication): its "open" form.
+    notification_id = db.session.scalar(sa.select(sa.func.max(Notification.id)).where(
+        Notification.user_id == users["member"].id))
+    return {"notification_id": str(notification_id or 1),
+            "update_photo_id": str(update.photos[0].id), "milestone_id": str(milestone.id),
             "comment_id": str(question.id), "kind": "project_comment",
             "subject_id": str(question.id), "visibility": "hide",
             "survey_id": str(survey.id), "question_id": str(text_question.id),
