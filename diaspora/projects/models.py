@@ -23,10 +23,12 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
+from diaspora.projects import search
 
 # States (the lifecycle; service.TRANSITIONS says which action leads where, and who may).
 DRAFT = "draft"
@@ -52,11 +54,43 @@ MEMBER, AUTHORITY = "member", "authority"  # who proposed it
 CONTRIBUTIONS = ("money", "skills", "volunteering", "equipment", "mentoring", "connections")
 
 
+def _in(states: tuple[str, ...]) -> str:
+    """`status IN (...)` with the states written out: a partial index serves a query only
+    when the planner can prove its predicate, which it cannot from bound parameters."""
+    return "status IN (" + ", ".join(f"'{state}'" for state in states) + ")"
+
+
+PUBLIC_SQL = _in(PUBLIC_STATES)
+QUEUE_SQL = _in((PUBLISHED, UNDER_REVIEW))  # what an authority's queue lists
+# A member's proposal that was published: what a place's answer statistics count.
+ANSWERABLE_SQL = "origin = 'member' AND published_at IS NOT NULL"
+
+
+def _partial(name: str, *columns: str, where: str) -> Index:
+    return Index(name, *columns, postgresql_where=sa_text(where), sqlite_where=sa_text(where))
+
+
 class Project(db.Model):
     __tablename__ = "projects"
     __table_args__ = (
         Index("ix_projects_status_published", "status", "published_at"),
         Index("ix_projects_place_status", "place_id", "status"),
+        # The public list, newest first and most supported first (pages deep into the list
+        # walk these rather than sorting every public project).
+        _partial("ix_projects_public_newest", "published_at", "id", where=PUBLIC_SQL),
+        _partial("ix_projects_public_supported", "supporters", "id", where=PUBLIC_SQL),
+        # The staff's queue (every place), oldest first.
+        _partial("ix_projects_queue", "published_at", "id", where=QUEUE_SQL),
+        # A place's answer statistics read only these (count, median) at each level.
+        _partial("ix_projects_answers_region", "region_id", "answer_seconds",
+                 where=ANSWERABLE_SQL),
+        _partial("ix_projects_answers_district", "district_id", "answer_seconds",
+                 where=ANSWERABLE_SQL),
+        _partial("ix_projects_answers_place", "place_id", "answer_seconds",
+                 where=ANSWERABLE_SQL),
+        # Text search on PostgreSQL (see search.py; SQLite has its FTS5 table instead).
+        Index("ix_projects_search", search.tsvector(sa_text("search_text")),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,8 +107,8 @@ class Project(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown source
     description_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, cleaned
-    # Title and summary case-folded in Python (SQLite's LIKE folds ASCII only): what text
-    # search matches, the same on both databases.
+    # The words of title and summary, cut and case-folded in Python (search.search_text_of):
+    # what text search indexes, the same on both databases.
     search_text: Mapped[str] = mapped_column(Text, default="")
     sector: Mapped[str | None] = mapped_column(String(30), index=True)
     budget_som: Mapped[int | None] = mapped_column(BigInteger)
@@ -183,3 +217,6 @@ class ProjectSupport(db.Model):
     equipment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+search.attach_sqlite_ddl(Project.__table__)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -31,7 +31,7 @@ from diaspora.moderation import audit
 from diaspora.news.rendering import process_image, render_markdown
 from diaspora.notifications.service import notify
 from diaspora.places.models import LEVEL_DISTRICT, LEVEL_REGION, Place
-from diaspora.projects import lifecycle
+from diaspora.projects import lifecycle, search
 from diaspora.projects.messages import STATUS_TEMPLATE
 from diaspora.projects.models import (
     AUTHORITY,
@@ -220,7 +220,7 @@ def save_project(actor: User, draft: ProjectDraft, project: Project | None = Non
     project.district_id = place.id if place.level == LEVEL_DISTRICT else place.district_id
     project.title, project.summary = title, summary_
     project.description = description
-    project.search_text = f"{title}\n{summary_}".casefold()
+    project.search_text = search.search_text_of(title, summary_)
     project.description_html = str(render_markdown(description))
     project.sector = draft.sector or None
     project.budget_som = budget
@@ -460,19 +460,70 @@ class ProjectFilters:
     sort: str = "newest"
 
 
-def _search_condition(text: str) -> Any:
-    """Words found in the title or summary, in any language (case-insensitive)."""
-    words = [w for w in text.split() if w][:8]
-    return and_(*(Project.search_text.like(f"%{_like(w.casefold())}%", escape="\\")
-                  for w in words))
+@dataclass
+class Page:
+    """One page of a list, and what is known of the rest. The total is counted only up to
+    COUNT_WINDOW rows past this page (`total_exact` False beyond that): counting a hundred
+    thousand projects on every page view costs more than the page itself."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    total_exact: bool
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def pages(self) -> int:
+        """The number of pages if the total is exact, else the pages known to exist."""
+        counted = max(-(-self.total // self.per_page), 1)
+        return counted if self.total_exact else max(counted, self.page + self.has_next)
 
 
-def _like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+COUNT_WINDOW = 1000
+# Page numbers past this are refused (an empty page): OFFSET walks every row it skips.
+MAX_PAGE = 5000
 
 
-def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE) -> Any:
-    query = select(Project).where(Project.status.in_(PUBLIC_STATES))
+def paginate(query: Any, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Two queries whatever the size of the list: the page's rows (one more, to know whether
+    a next page exists) and a count capped at COUNT_WINDOW rows past the page."""
+    page = max(int(page), 1)
+    if page > MAX_PAGE:
+        return Page([], page, per_page, 0, False, False)
+    offset = (page - 1) * per_page
+    rows = list(db.session.scalars(query.offset(offset).limit(per_page + 1)).unique())
+    cap = offset + per_page + COUNT_WINDOW
+    ids = query.with_only_columns(Project.id).order_by(None).limit(cap + 1).subquery()
+    counted = db.session.scalar(select(func.count()).select_from(ids)) or 0
+    return Page(rows[:per_page], page, per_page, min(counted, cap), counted <= cap,
+                len(rows) > per_page)
+
+
+def _states(states: Iterable[str]) -> Any:
+    """`status IN (...)` with the states inlined, so the planner can use the partial indexes
+    whose predicate names them (models.PUBLIC_SQL, QUEUE_SQL)."""
+    return Project.status.in_(
+        bindparam("states", list(states), expanding=True, literal_execute=True))
+
+
+def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Public projects matching `filters`: the text search (search.py) combined with the
+    place, sector and status filters, in the chosen order (newest by default)."""
+    # A card shows the budget (its lines, one query for the page) but no photo.
+    query = select(Project).where(_states(PUBLIC_STATES)).options(lazyload(Project.photos))
     if filters.status in PUBLIC_STATES:
         query = query.where(Project.status == filters.status)
     if filters.place_id:
@@ -483,8 +534,9 @@ def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE
         query = query.where(Project.region_id == filters.region_id)
     if filters.sector:
         query = query.where(Project.sector == filters.sector)
-    if filters.query.strip():
-        query = query.where(_search_condition(filters.query))
+    matching = search.condition(db.engine.dialect.name, filters.query)
+    if matching is not None:
+        query = query.where(matching)
     if filters.sort == "supported":
         query = query.order_by(Project.supporters.desc(), Project.id.desc())
     elif filters.sort == "waiting":
@@ -492,7 +544,7 @@ def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE
                                                                   Project.id)
     else:
         query = query.order_by(Project.published_at.desc(), Project.id.desc())
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def list_home_first(region_id: int | None, offset: int, limit: int) -> tuple[list[Project], bool]:
@@ -574,13 +626,14 @@ def own_projects(actor: User) -> list[Project]:
 def authority_queue(actor: User, page: int = 1) -> Any:
     """Published proposals for the actor's places (all for staff), oldest first."""
     require(actor, "projects.answer_queue")
-    query = select(Project).where(Project.status.in_((PUBLISHED, UNDER_REVIEW)))
+    query = select(Project).where(_states((PUBLISHED, UNDER_REVIEW))).options(
+        lazyload(Project.budget_items), lazyload(Project.photos))  # the queue shows neither
     if not can(actor, "projects.answer_any_place"):
         ids = sorted(verified_place_ids(actor))
         query = query.where(or_(Project.place_id.in_(ids), Project.district_id.in_(ids),
                                 Project.region_id.in_(ids)))
     query = query.order_by(Project.published_at.asc(), Project.id)
-    return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return paginate(query, page)
 
 
 def days_waiting(project: Project, now: datetime | None = None) -> int | None:
@@ -610,13 +663,24 @@ def place_answer_stats(place: Place) -> AnswerStats:
         inside = Project.district_id == place.id
     else:
         inside = Project.place_id == place.id
-    base = and_(inside, Project.origin == MEMBER, Project.published_at.is_not(None))
+    # Written out as models.ANSWERABLE_SQL is, so the partial indexes serve it.
+    base = and_(inside, Project.origin == literal_column(f"'{MEMBER}'"),
+                Project.published_at.is_not(None))
+    if db.engine.dialect.name == "postgresql":
+        proposals, answered, seconds = db.session.execute(
+            select(func.count(), func.count(Project.answer_seconds),
+                   func.percentile_cont(0.5).within_group(Project.answer_seconds))
+            .where(base)
+        ).one()
+        median = float(seconds) / 86400 if seconds is not None else None
+        return AnswerStats(proposals, answered, median)
     proposals, answered = db.session.execute(
-        select(func.count(), func.count(Project.answered_at)).where(base)
+        select(func.count(), func.count(Project.answer_seconds)).where(base)
     ).one()
     median = None
     if answered:
-        # The middle of the ordered answer times: one indexed query on either database.
+        # SQLite has no percentile_cont: the middle one or two of the ordered answer times,
+        # read along the same index.
         middle = db.session.scalars(
             select(Project.answer_seconds).where(base, Project.answer_seconds.is_not(None))
             .order_by(Project.answer_seconds).offset((answered - 1) // 2)
