@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy import text as sa_text
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, query_expression, relationship
 
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
@@ -128,6 +128,10 @@ class Project(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # The budget total as the lists read it in their one query (service.list_public), so a
+    # card needs no budget lines; None where a query did not ask for it.
+    listed_budget: Mapped[int | None] = query_expression()
+
     place = relationship("Place", foreign_keys=[place_id], lazy="joined")
     proposer = relationship("User", foreign_keys=[proposer_id], lazy="joined")
     budget_items: Mapped[list[ProjectBudgetItem]] = relationship(
@@ -203,6 +207,11 @@ class ProjectSupport(db.Model):
     """A member supports a project once (the primary key), with what they might give."""
 
     __tablename__ = "project_supports"
+    __table_args__ = (
+        # The names a project page shows (those who chose to be named, the earliest first):
+        # read along this index, not out of a popular project's thousands of supports.
+        _partial("ix_project_supports_named", "project_id", "created_at", where="show_name"),
+    )
 
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True

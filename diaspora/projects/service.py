@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, with_expression
 
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.models import User
@@ -497,19 +497,68 @@ COUNT_WINDOW = 1000
 MAX_PAGE = 5000
 
 
-def paginate(query: Any, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """Two queries whatever the size of the list: the page's rows (one more, to know whether
-    a next page exists) and a count capped at COUNT_WINDOW rows past the page."""
+Order = Sequence[tuple[str, bool]]  # (column of Project, descending?)
+
+
+def _ordered(columns: Any, order: Order) -> list[Any]:
+    return [getattr(columns, name).desc() if descending else getattr(columns, name).asc()
+            for name, descending in order]
+
+
+def paginate(where: Any, order: Order, page: int = 1, per_page: int = PER_PAGE,
+             options: Sequence[Any] = (), *, count_first: bool = False) -> Page:
+    """A page of the projects `where` selects (a `select(Project.id).where(...)`), in
+    `order`, in one query whatever the size of the list:
+
+    - the page's ids are chosen first, alone (`where` ordered, OFFSET, LIMIT one more than a
+      page to know whether a next one exists): an index-only walk, so page 500 skips ten
+      thousand index entries, not ten thousand rows with their joins and subqueries;
+    - the rows of those ids are read with `options` (their joins, the card's budget);
+    - each carries the count of the list capped at COUNT_WINDOW rows past the page (an
+      uncorrelated subquery, evaluated once).
+
+    A second query counts only when the page is past the end of the list.
+
+    `count_first` (a text search): count first, then choose how to find the page. PostgreSQL
+    estimates every prefix search at 2% of the rows, so for a rare word it walks the whole
+    "newest" index testing each row (0.5 s for 100,000 projects) where the GIN index finds
+    the few matches at once. The capped count tells: when every match was counted, the page
+    is sorted out of the matches alone (a MATERIALIZED CTE, which the planner fills from the
+    GIN index); when there are more, the matches are dense and walking the order is cheap."""
     page = max(int(page), 1)
     if page > MAX_PAGE:
         return Page([], page, per_page, 0, False, False)
     offset = (page - 1) * per_page
-    rows = list(db.session.scalars(query.offset(offset).limit(per_page + 1)).unique())
     cap = offset + per_page + COUNT_WINDOW
-    ids = query.with_only_columns(Project.id).order_by(None).limit(cap + 1).subquery()
-    counted = db.session.scalar(select(func.count()).select_from(ids)) or 0
-    return Page(rows[:per_page], page, per_page, min(counted, cap), counted <= cap,
-                len(rows) > per_page)
+    capped = select(func.count()).select_from(where.limit(cap + 1).subquery())
+    counted: int | None = None
+    if count_first:
+        counted = db.session.scalar(capped) or 0
+        if counted <= offset:
+            return Page([], page, per_page, counted, True, False)
+    if counted is not None and counted <= cap:
+        matches = (where.add_columns(*(getattr(Project, name) for name, _ in order
+                                       if name != "id"))
+                   .cte("matches").prefix_with("MATERIALIZED"))
+        ids = (select(matches.c.id).order_by(*_ordered(matches.c, order))
+               .offset(offset).limit(per_page + 1).subquery())
+    else:
+        ids = (where.order_by(*_ordered(Project, order)).offset(offset).limit(per_page + 1)
+               .subquery())
+    query = (select(Project).join(ids, ids.c.id == Project.id).options(*options)
+             .order_by(*_ordered(Project, order)))
+    if counted is None:
+        rows = db.session.execute(
+            query.add_columns(capped.scalar_subquery().label("counted"))).unique().all()
+        if rows:
+            counted = rows[0].counted
+        else:
+            counted = (db.session.scalar(capped) or 0) if page > 1 else 0
+        items = [row[0] for row in rows]
+    else:
+        items = list(db.session.scalars(query).unique())
+    return Page(items[:per_page], page, per_page, min(counted, cap), counted <= cap,
+                len(items) > per_page)
 
 
 def _states(states: Iterable[str]) -> Any:
@@ -522,29 +571,36 @@ def _states(states: Iterable[str]) -> Any:
 def list_public(filters: ProjectFilters, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """Public projects matching `filters`: the text search (search.py) combined with the
     place, sector and status filters, in the chosen order (newest by default)."""
-    # A card shows the budget (its lines, one query for the page) but no photo.
-    query = select(Project).where(_states(PUBLIC_STATES)).options(lazyload(Project.photos))
+    where = select(Project.id).where(_states(PUBLIC_STATES))
     if filters.status in PUBLIC_STATES:
-        query = query.where(Project.status == filters.status)
+        where = where.where(Project.status == filters.status)
     if filters.place_id:
-        query = query.where(Project.place_id == filters.place_id)
+        where = where.where(Project.place_id == filters.place_id)
     elif filters.district_id:
-        query = query.where(Project.district_id == filters.district_id)
+        where = where.where(Project.district_id == filters.district_id)
     elif filters.region_id:
-        query = query.where(Project.region_id == filters.region_id)
+        where = where.where(Project.region_id == filters.region_id)
     if filters.sector:
-        query = query.where(Project.sector == filters.sector)
+        where = where.where(Project.sector == filters.sector)
     matching = search.condition(db.engine.dialect.name, filters.query)
     if matching is not None:
-        query = query.where(matching)
+        where = where.where(matching)
+    order: Order
     if filters.sort == "supported":
-        query = query.order_by(Project.supporters.desc(), Project.id.desc())
+        order = (("supporters", True), ("id", True))
     elif filters.sort == "waiting":
-        query = query.where(Project.status == PUBLISHED).order_by(Project.published_at.asc(),
-                                                                  Project.id)
+        where = where.where(Project.status == PUBLISHED)
+        order = (("published_at", False), ("id", False))
     else:
-        query = query.order_by(Project.published_at.desc(), Project.id.desc())
-    return paginate(query, page, per_page)
+        order = (("published_at", True), ("id", True))
+    # A card shows the budget total (read with the row) but no photo nor budget line.
+    lines = (select(func.sum(ProjectBudgetItem.amount_som))
+             .where(ProjectBudgetItem.project_id == Project.id).correlate(Project)
+             .scalar_subquery())
+    return paginate(where, order, page, per_page, options=(
+        lazyload(Project.budget_items), lazyload(Project.photos),
+        with_expression(Project.listed_budget, func.coalesce(lines, Project.budget_som))),
+        count_first=matching is not None)
 
 
 def list_home_first(region_id: int | None, offset: int, limit: int) -> tuple[list[Project], bool]:
@@ -626,14 +682,13 @@ def own_projects(actor: User) -> list[Project]:
 def authority_queue(actor: User, page: int = 1) -> Any:
     """Published proposals for the actor's places (all for staff), oldest first."""
     require(actor, "projects.answer_queue")
-    query = select(Project).where(_states((PUBLISHED, UNDER_REVIEW))).options(
-        lazyload(Project.budget_items), lazyload(Project.photos))  # the queue shows neither
+    where = select(Project.id).where(_states((PUBLISHED, UNDER_REVIEW)))
     if not can(actor, "projects.answer_any_place"):
         ids = sorted(verified_place_ids(actor))
-        query = query.where(or_(Project.place_id.in_(ids), Project.district_id.in_(ids),
+        where = where.where(or_(Project.place_id.in_(ids), Project.district_id.in_(ids),
                                 Project.region_id.in_(ids)))
-    query = query.order_by(Project.published_at.asc(), Project.id)
-    return paginate(query, page)
+    return paginate(where, (("published_at", False), ("id", False)), page, options=(
+        lazyload(Project.budget_items), lazyload(Project.photos)))  # the queue shows neither
 
 
 def days_waiting(project: Project, now: datetime | None = None) -> int | None:

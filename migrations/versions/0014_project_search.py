@@ -64,6 +64,8 @@ def upgrade():
         batch_op.create_index('ix_projects_public_newest', ['published_at', 'id'], unique=False, postgresql_where=sa.text(PUBLIC), sqlite_where=sa.text(PUBLIC))
         batch_op.create_index('ix_projects_public_supported', ['supporters', 'id'], unique=False, postgresql_where=sa.text(PUBLIC), sqlite_where=sa.text(PUBLIC))
         batch_op.create_index('ix_projects_queue', ['published_at', 'id'], unique=False, postgresql_where=sa.text(QUEUE), sqlite_where=sa.text(QUEUE))
+    with op.batch_alter_table('project_supports', schema=None) as batch_op:
+        batch_op.create_index('ix_project_supports_named', ['project_id', 'created_at'], unique=False, postgresql_where=sa.text('show_name'), sqlite_where=sa.text('show_name'))
     if bind.dialect.name == "postgresql":
         op.create_index('ix_projects_search', 'projects',
                         [sa.text("to_tsvector('simple'::regconfig, search_text)")],
@@ -81,6 +83,8 @@ def downgrade():
     elif bind.dialect.name == "sqlite":
         for statement in SQLITE_FTS_DROP:
             op.execute(statement)
+    with op.batch_alter_table('project_supports', schema=None) as batch_op:
+        batch_op.drop_index('ix_project_supports_named', postgresql_where=sa.text('show_name'), sqlite_where=sa.text('show_name'))
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_index('ix_projects_queue', postgresql_where=sa.text(QUEUE), sqlite_where=sa.text(QUEUE))
         batch_op.drop_index('ix_projects_public_supported', postgresql_where=sa.text(PUBLIC), sqlite_where=sa.text(PUBLIC))

@@ -193,3 +193,16 @@ def test_the_search_index_exists_on_this_database(app) -> None:
             assert db.session.scalar(sa.text(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
                 "AND name LIKE 'projects_fts_%'")) == 3
+
+
+def test_cards_show_the_budget_total_read_with_the_list(app, make_user, here) -> None:
+    moderator = make_user("moderator")
+    _published(make_user(), here, moderator, "Lines", budget_items=[("Pump", "120000"),
+                                                                     ("Pipes", "30000")])
+    _published(make_user(), here, moderator, "Estimate", budget_som="75000")
+    _published(make_user(), here, moderator, "Nothing")
+    html = app.test_client().get(f"/projects/place/{here.id}?lang=en").get_data(as_text=True)
+    cards = dict(re.findall(r'>(Lines|Estimate|Nothing)</a>.*?project-facts">(.*?)</p>', html,
+                            re.S))
+    assert "150,000" in cards["Lines"] and "75,000" in cards["Estimate"]
+    assert "som" not in cards["Nothing"].lower()
