@@ -14,6 +14,9 @@ server time median and p95, the SQL queries of one request (a SQLAlchemy
 Flask, SQLAlchemy, Jinja; the rest of the time is PostgreSQL). The last table puts the query
 counts of every size side by side: they must not change with the size.
 
+A quick run: `--sizes 0.01` (1,000 projects; seconds). `--reuse` measures the data already
+there when its project count matches (one size), without wiping or generating.
+
 Supports are skewed as on a real site: a few projects have thousands of supporters (the
 busiest about 9,500 at full size), most a few dozen. Members are not ORM objects: rows.
 """
@@ -169,6 +172,15 @@ def generate(app, projects: int, members: int, supports: int) -> dict[str, float
     return seconds
 
 
+def existing_projects(app) -> int:  # noqa: ANN001
+    with app.app_context():
+        try:
+            return db.session.scalar(sa.text("SELECT count(*) FROM projects")) or 0
+        except sa.exc.ProgrammingError:
+            db.session.rollback()
+            return 0
+
+
 def staff(app) -> tuple[str, str, int]:  # noqa: ANN001
     """A moderator and the verified authority of the district with the most proposals
     waiting; their session ids, and that district."""
@@ -276,6 +288,9 @@ def main() -> None:
                         help="fractions of the full size to run at, in order (default 0.1,1)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the data already there when its project count matches "
+                             "the size (no wipe, no generation)")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL")
     if not database_url or not database_url.startswith("postgres"):
@@ -285,12 +300,15 @@ def main() -> None:
     by_size = []
     for fraction in (float(f) for f in args.sizes.split(",")):
         size = {key: max(1, int(full * fraction)) for key, full in FULL.items()}
-        wipe_and_migrate(app)
         print(f"\n== {size['projects']:,} projects, {size['members']:,} members, "
               f"{size['supports']:,} supports (load average {os.getloadavg()[0]:.1f})")
-        steps = generate(app, **size)
-        print("generated in " + ", ".join(f"{step} {s:.1f} s" for step, s in steps.items())
-              + f"; total {sum(steps.values()):.1f} s")
+        if args.reuse and existing_projects(app) == size["projects"]:
+            print("reusing the data already there")
+        else:
+            wipe_and_migrate(app)
+            steps = generate(app, **size)
+            print("generated in " + ", ".join(f"{step} {s:.1f} s" for step, s in steps.items())
+                  + f"; total {sum(steps.values()):.1f} s")
         with app.app_context():
             counted = db.session.execute(sa.text(
                 "SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM users), "
