@@ -99,6 +99,10 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         conf_args.setdefault("render_item", render_item)
+        # The SQLite full-text tables are made by migration 0014, not by the models.
+        from diaspora.projects.search import include_name
+
+        conf_args.setdefault("include_name", include_name)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

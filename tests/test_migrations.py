@@ -6,11 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from diaspora.extensions import db
+from diaspora.projects.search import include_name
 
 
 def test_models_and_migrations_agree(app) -> None:
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                              "include_name": include_name})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -24,10 +24,12 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import text as sa_text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, query_expression, relationship
 
 from diaspora.extensions import db
 from diaspora.models import UTCDateTime, utcnow
+from diaspora.projects import search
 
 # States (the lifecycle; service.TRANSITIONS says which action leads where, and who may).
 DRAFT = "draft"
@@ -55,11 +57,43 @@ MEMBER, AUTHORITY = "member", "authority"  # who proposed it
 CONTRIBUTIONS = ("money", "skills", "volunteering", "equipment", "mentoring", "connections")
 
 
+def _in(states: tuple[str, ...]) -> str:
+    """`status IN (...)` with the states written out: a partial index serves a query only
+    when the planner can prove its predicate, which it cannot from bound parameters."""
+    return "status IN (" + ", ".join(f"'{state}'" for state in states) + ")"
+
+
+PUBLIC_SQL = _in(PUBLIC_STATES)
+QUEUE_SQL = _in((PUBLISHED, UNDER_REVIEW))  # what an authority's queue lists
+# A member's proposal that was published: what a place's answer statistics count.
+ANSWERABLE_SQL = "origin = 'member' AND published_at IS NOT NULL"
+
+
+def _partial(name: str, *columns: str, where: str) -> Index:
+    return Index(name, *columns, postgresql_where=sa_text(where), sqlite_where=sa_text(where))
+
+
 class Project(db.Model):
     __tablename__ = "projects"
     __table_args__ = (
         Index("ix_projects_status_published", "status", "published_at"),
         Index("ix_projects_place_status", "place_id", "status"),
+        # The public list, newest first and most supported first (pages deep into the list
+        # walk these rather than sorting every public project).
+        _partial("ix_projects_public_newest", "published_at", "id", where=PUBLIC_SQL),
+        _partial("ix_projects_public_supported", "supporters", "id", where=PUBLIC_SQL),
+        # The staff's queue (every place), oldest first.
+        _partial("ix_projects_queue", "published_at", "id", where=QUEUE_SQL),
+        # A place's answer statistics read only these (count, median) at each level.
+        _partial("ix_projects_answers_region", "region_id", "answer_seconds",
+                 where=ANSWERABLE_SQL),
+        _partial("ix_projects_answers_district", "district_id", "answer_seconds",
+                 where=ANSWERABLE_SQL),
+        _partial("ix_projects_answers_place", "place_id", "answer_seconds",
+                 where=ANSWERABLE_SQL),
+        # Text search on PostgreSQL (see search.py; SQLite has its FTS5 table instead).
+        Index("ix_projects_search", search.tsvector(sa_text("search_text")),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,8 +110,8 @@ class Project(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown source
     description_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, cleaned
-    # Title and summary case-folded in Python (SQLite's LIKE folds ASCII only): what text
-    # search matches, the same on both databases.
+    # The words of title and summary, cut and case-folded in Python (search.search_text_of):
+    # what text search indexes, the same on both databases.
     search_text: Mapped[str] = mapped_column(Text, default="")
     sector: Mapped[str | None] = mapped_column(String(30), index=True)
     budget_som: Mapped[int | None] = mapped_column(BigInteger)
@@ -100,6 +134,10 @@ class Project(db.Model):
     # and spent so far, in som; None until someone says.
     raised_som: Mapped[int | None] = mapped_column(BigInteger)
     spent_som: Mapped[int | None] = mapped_column(BigInteger)
+
+    # The budget total as the lists read it in their one query (service.list_public), so a
+    # card needs no budget lines; None where a query did not ask for it.
+    listed_budget: Mapped[int | None] = query_expression()
 
     place = relationship("Place", foreign_keys=[place_id], lazy="joined")
     proposer = relationship("User", foreign_keys=[proposer_id], lazy="joined")
@@ -176,6 +214,11 @@ class ProjectSupport(db.Model):
     """A member supports a project once (the primary key), with what they might give."""
 
     __tablename__ = "project_supports"
+    __table_args__ = (
+        # The names a project page shows (those who chose to be named, the earliest first):
+        # read along this index, not out of a popular project's thousands of supports.
+        _partial("ix_project_supports_named", "project_id", "created_at", where="show_name"),
+    )
 
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
@@ -297,3 +340,6 @@ class ProjectComment(db.Model):
     # Joined (with the author's profile, itself joined): a page of comments names its
     # authors without a query per comment.
     author = relationship("User", foreign_keys=[author_id], lazy="joined")
+
+
+search.attach_sqlite_ddl(Project.__table__)

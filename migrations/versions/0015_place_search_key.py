@@ -1,7 +1,7 @@
 """places: a folded search key of every name, so a typed place is found in SQL
 
 Revision ID: 0015_place_search_key
-Revises: 0013_notifications
+Revises: 0014_project_search
 Create Date: 2026-11-28 09:02:34.161394
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 from diaspora.places.names import search_key
 
 revision = "0015_place_search_key"
-down_revision = "0013_notifications"
+down_revision = "0014_project_search"
 branch_labels = None
 depends_on = None
 
