@@ -53,6 +53,9 @@ def render_update(params: Mapping[str, Any], locale: str) -> str:
     path, _hash, anchor = url.partition("#")
     link = absolute_url(f"{path}?lang={locale}") + (f"#{anchor}" if anchor else "")
     parts.append(f'<a href="{escape(link)}">' + escape(_("Read the update")) + "</a>")
+    return "\n\n".join(parts)
+
+
 COMMENT_TEMPLATE = "project.comment"
 
 
@@ -81,6 +84,9 @@ def render_comment(params: Mapping[str, Any], locale: str) -> str:
         parts.append("<i>" + escape(text) + "</i>")
     url = absolute_url(f"{params.get('url', '/projects/')}?lang={locale}")
     parts.append(f'<a href="{escape(url)}">' + escape(_("Read and answer")) + "</a>")
+    return "\n\n".join(parts)
+
+
 PUBLISHED_HERE_TEMPLATE = "project.published_here"
 SUPPORTED_STATUS_TEMPLATE = "project.supported_status"
 

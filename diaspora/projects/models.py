@@ -301,6 +301,8 @@ class ProjectMilestone(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=MILESTONE_PLANNED)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # Comments and questions on a project (diaspora/projects/comments.py).
 COMMENT, QUESTION = "comment", "question"
 COMMENT_KINDS = (COMMENT, QUESTION)
