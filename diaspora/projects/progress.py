@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import can, require
@@ -25,7 +25,7 @@ from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.images import ProcessedImage
 from diaspora.models import utcnow
 from diaspora.moderation import audit
-from diaspora.notifications.service import notify
+from diaspora.notifications.service import notify_all
 from diaspora.projects import lifecycle
 from diaspora.projects.messages import UPDATE_TEMPLATE
 from diaspora.projects.models import (
@@ -115,14 +115,11 @@ def post_update(actor: User, project: Project, body: str, *, language: str | Non
     return update
 
 
-def followers(project: Project) -> list[User]:
-    """Who follows a project's progress: its proposer and its supporters (one query)."""
-    members = list(db.session.scalars(
-        select(User).join(ProjectSupport, ProjectSupport.user_id == User.id)
-        .where(ProjectSupport.project_id == project.id).order_by(User.id)))
-    if project.proposer is not None and all(m.id != project.proposer_id for m in members):
-        members.insert(0, project.proposer)
-    return members
+def followers(project: Project) -> Select:
+    """Who follows a project's progress, as a SELECT of user ids: its proposer and its
+    supporters."""
+    supporters = select(ProjectSupport.user_id).where(ProjectSupport.project_id == project.id)
+    return select(User.id).where(or_(User.id.in_(supporters), User.id == project.proposer_id))
 
 
 def _notify_followers(actor: User, project: Project, update: ProjectUpdate) -> None:
@@ -130,8 +127,9 @@ def _notify_followers(actor: User, project: Project, update: ProjectUpdate) -> N
     params = {"title": project.title, "part": update.part,
               "text": shorten(html_words(update.body_html), UPDATE_EXCERPT),
               "photos": len(update.photos), "url": url}
-    for member in followers(project):
-        notify(member, "project.update", UPDATE_TEMPLATE, params, url=url, actor=actor)
+    # Set-based, however many supporters; at most one Telegram message a day each (digest).
+    notify_all(followers(project), "project.update", UPDATE_TEMPLATE, params, url=url,
+               actor=actor)
 
 
 def update_photo_for(user: Any, photo_id: int) -> ProjectUpdatePhoto:
