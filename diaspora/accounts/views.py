@@ -168,6 +168,8 @@ def account() -> ResponseReturnValue:
         profile_complete=service.is_profile_complete(profile),
         summary=service.profile_summary(current_user, current_locale()),
         confirm_form=ConfirmForm(),
+        two_factor_enrolled=two_factor.required(current_user)
+        and two_factor.is_enrolled(_me()),
     )
 
 
