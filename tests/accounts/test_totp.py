@@ -273,3 +273,22 @@ def csrf_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     monkeypatch.setattr(limiter, "enabled", False)
+
+
+def test_code_attempts_are_limited_per_account(database_url, make_user) -> None:
+    from diaspora import create_app
+    from tests.conftest import make_test_config
+
+    moderator = make_user("moderator")
+    db.session.add(StaffTotp(user_id=moderator.id, totp_secret=pyotp.random_base32()))
+    db.session.commit()
+    limited = create_app(make_test_config(database_url, RATELIMIT_ENABLED=True,
+                                          RATELIMIT_STORAGE_URI="memory://"))
+    statuses = []
+    for attempt in range(6):
+        # From a new address each time: the limit follows the account, not the address.
+        client = login(limited.test_client(), moderator, two_factor=False)
+        statuses.append(client.post(
+            "/account/two-factor?lang=en", data={"code": "12345"},
+            environ_overrides={"REMOTE_ADDR": f"198.51.100.{attempt + 1}"}).status_code)
+    assert statuses == [200] * 5 + [429]
