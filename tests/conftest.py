@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from diaspora import create_app
 from diaspora.accounts.models import AuthorityPlace, Profile, User
+from diaspora.accounts.permissions import TWO_FACTOR_SESSION_KEY
 from diaspora.extensions import db, limiter
 from diaspora.models import utcnow
 from diaspora.places.models import Place
@@ -215,10 +216,16 @@ def users(make_user: Callable[..., User], here: Place, elsewhere: Place) -> dict
     }
 
 
-def login(client: FlaskClient, user: User | None) -> FlaskClient:
-    """Log a test client in as `user` (None: stay anonymous), as Flask-Login would."""
+def login(client: FlaskClient, user: User | None, *, two_factor: bool = True) -> FlaskClient:
+    """Log a test client in as `user` (None: stay anonymous), as Flask-Login would.
+
+    `two_factor`: the session passed the staff's second sign-in step, as
+    sessions.mark_two_factor leaves it (tests/accounts/test_totp.py goes through the real
+    step; other tests act as staff who did)."""
     if user is not None:
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()  # "<id>:<session version>"
             session["_fresh"] = True
+            if two_factor:
+                session[TWO_FACTOR_SESSION_KEY] = user.get_id()
     return client

@@ -277,6 +277,48 @@ def _change_role_url(target: str) -> Callable[[World], str]:
     return url
 
 
+# The authenticator secret of the walker's enrolled staff: the walker computes their codes.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _enrol(user: User) -> None:
+    from diaspora.accounts.models import StaffTotp
+
+    db.session.add(StaffTotp(user_id=user.id, totp_secret=STAFF_TOTP_SECRET))
+    db.session.commit()
+
+
+def _staff_enrolled(url: str) -> Callable[[World], str]:
+    """The moderator and the admin have set up their authenticator."""
+    def enrolled(world: World) -> str:
+        for role in STAFF_ROLES:
+            _enrol(world.users[role])
+        return url
+
+    return enrolled
+
+
+def _totp_code(right: bool) -> Callable[[World], dict]:
+    def data(world: World) -> dict:
+        import pyotp
+
+        code = pyotp.TOTP(STAFF_TOTP_SECRET).now()
+        return {"code": code if right else f"{(int(code) + 500_000) % 1_000_000:06d}"}
+
+    return data
+
+
+def _reset_two_factor_url(target: str) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        # Anonymous visitors have no self: they aim at a member.
+        user = (world.make_user("moderator") if target == "another"
+                else world.acting or world.users["member"])
+        _enrol(user)
+        return f"/admin/users/{user.id}/two-factor/reset"
+
+    return url
+
+
 def _decide_url(decision: str, who: str, verified: bool) -> Callable[[World], str]:
     def url(world: World) -> str:
         link = world.authority_request(who, verified=verified)
@@ -633,6 +675,38 @@ ROUTES: dict[str, list[Case]] = {
         # Nobody changes their own role (an admin would lock the platform out).
         Case("POST", _change_role_url("self"), answers(403, anonymous=LOGIN),
              {"role": "moderator"}, "themselves"),
+    ],
+    # Staff two-factor sign-in. The walker's staff passed the code step already (login()),
+    # so the step sends them on; tests/accounts/test_totp.py walks the unverified ones.
+    "accounts.two_factor": [
+        Case("GET", "/account/two-factor", answers(403, anonymous=LOGIN, moderator=302,
+                                                   admin=302)),
+        Case("POST", "/account/two-factor", answers(
+            403, anonymous=LOGIN, **dict.fromkeys(STAFF_ROLES, REDIRECT_NOTHING_DONE)),
+            {"code": "123456"}),
+    ],
+    "accounts.two_factor_setup": [
+        Case("GET", "/account/two-factor/setup", STAFF, state="not enrolled"),
+        # A wrong first code shows the page again, with the same QR code.
+        Case("POST", "/account/two-factor/setup", STAFF, _totp_code(False),
+             "not enrolled/wrong code"),
+        Case("GET", _staff_enrolled("/account/two-factor/setup"), STAFF_DO, state="enrolled"),
+    ],
+    "accounts.two_factor_recovery_codes": [
+        Case("GET", _staff_enrolled("/account/two-factor/recovery-codes"), STAFF),
+        Case("POST", _staff_enrolled("/account/two-factor/recovery-codes"), STAFF,
+             _totp_code(False), "wrong code"),
+        # The new codes are shown on the answer itself, once.
+        Case("POST", _staff_enrolled("/account/two-factor/recovery-codes"), answers(
+            403, anonymous=LOGIN, **dict.fromkeys(STAFF_ROLES, Answer(200, CHANGES))),
+            _totp_code(True), "current code"),
+    ],
+    "admin.reset_two_factor": [
+        Case("POST", _reset_two_factor_url("another"), answers(403, anonymous=LOGIN,
+                                                               admin=302), state="another"),
+        # Nobody resets their own authenticator: another admin must.
+        Case("POST", _reset_two_factor_url("self"), answers(403, anonymous=LOGIN),
+             state="themselves"),
     ],
     "news.index": [Case("GET", "/news/", PUBLIC)],
     "news.feed": [Case("GET", "/news/feed/en.atom", PUBLIC)],

@@ -10,7 +10,9 @@ def init_app(app: Flask) -> None:
     from diaspora.accounts.cli import register_commands
     from diaspora.accounts.deeplink import open_in_telegram, qr_svg
     from diaspora.accounts.demo import seed_demo_accounts
+    from diaspora.accounts.service import register_personal_data
     from diaspora.accounts.sessions import forget_old_ended_sessions
+    from diaspora.accounts.two_factor import erase_personal_data, export_personal_data
     from diaspora.accounts.views import admin_bp, bp
     from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
@@ -22,3 +24,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(qr_svg)
     register_demo_data(app, "accounts", seed_demo_accounts)
     register_job(app, "accounts.forget_old_ended_sessions", forget_old_ended_sessions)
+    # Staff two-factor sign-in: when (not how) they enrolled; erasure removes the secret.
+    register_personal_data(app, "two_factor", export_personal_data, erase_personal_data)

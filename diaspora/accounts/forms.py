@@ -173,3 +173,12 @@ class TelegramCodeForm(FlaskForm):
         _l("Code from the bot"),
         validators=[DataRequired(REQUIRED), Length(max=32, message=TOO_LONG)],
     )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The second sign-in step: a 6-digit authenticator code, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=64, message=TOO_LONG)],
+    )

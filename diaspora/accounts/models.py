@@ -210,3 +210,36 @@ class EndedSession(db.Model):
     )
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
+
+
+class StaffTotp(db.Model):
+    """A staff member's authenticator (two-factor sign-in, accounts/two_factor.py).
+
+    The secret is kept in its own table, never shown again after enrolment, left out of the
+    data download and of every log. It is not encrypted: the only key the application could
+    use is its own SECRET_KEY, stored next to the database, and rotating that key would
+    lock every staff member out.
+    """
+
+    __tablename__ = "staff_totp"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    totp_secret: Mapped[str] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last 30-second time step a code was accepted for: a code seen once (a shoulder
+    # surfer, a phished page) is refused for the rest of its window.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for a staff member without their authenticator; stored hashed."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, session
 from flask_babel import lazy_gettext as _l
 
 from diaspora.errors import PermissionDenied
@@ -86,12 +86,40 @@ def is_member(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and bool(getattr(user, "active", False))
 
 
+STAFF_ROLES: tuple[str, ...] = ("moderator", "admin")
+# What the second sign-in step stores in the session (accounts/sessions.py): the user's
+# session key ("<id>:<session version>") once a code was accepted in this session.
+TWO_FACTOR_SESSION_KEY = "two_factor"
+
+
+def has_staff_role(user: Any) -> bool:
+    """The role alone, second factor or not: who must enrol an authenticator."""
+    return is_member(user) and user.role in STAFF_ROLES
+
+
+def second_factor_done(user: Any) -> bool:
+    """Staff powers on the web need this session's second sign-in step (two_factor.py).
+
+    Decided here, inside is_staff/is_admin, so every rule built on them (staff.area and
+    each feature's staff actions) refuses an unverified session without knowing about it.
+    Only the session's own user is concerned: asked about someone else (a notification's
+    recipient, a list of moderators) the role alone counts. Outside a web request (the
+    bot, the CLI, housekeeping) the role alone counts too: the bot offers no staff action.
+    """
+    if not has_request_context():
+        return True
+    key = session.get("_user_id")
+    if key is None or key != user.get_id():
+        return True
+    return session.get(TWO_FACTOR_SESSION_KEY) == key
+
+
 def is_staff(user: Any) -> bool:
-    return is_member(user) and user.role in ("moderator", "admin")
+    return has_staff_role(user) and second_factor_done(user)
 
 
 def is_admin(user: Any) -> bool:
-    return is_member(user) and user.role == "admin"
+    return is_member(user) and user.role == "admin" and second_factor_done(user)
 
 
 def verified_places(user: Any) -> list[Any]:
@@ -155,3 +183,15 @@ def _manage_roles(user: Any, target: Any) -> bool:
 @rule("audit.view")
 def _view_audit(user: Any, obj: Any) -> bool:
     return is_staff(user)
+
+
+@rule("two_factor.use")
+def _use_two_factor(user: Any, obj: Any) -> bool:
+    # Enrolment and the code step come before the second factor, so the role alone.
+    return has_staff_role(user)
+
+
+@rule("two_factor.reset")
+def _reset_two_factor(user: Any, target: Any) -> bool:
+    # Nobody resets their own: a stolen password alone must not replace the authenticator.
+    return is_admin(user) and (target is None or target.id != user.id)

@@ -664,7 +664,7 @@ def _audit_about(user: User, records: dict[str, list[dict[str, Any]]]) -> list[d
 
 
 # Secrets and bulk data are not personal data of the member: left out of the download.
-_EXPORT_SKIPPED_COLUMNS = {"token_hash", "password_hash"}
+_EXPORT_SKIPPED_COLUMNS = {"token_hash", "password_hash", "totp_secret", "code_hash"}
 
 
 def _rows_naming(user: User) -> dict[str, list[dict[str, Any]]]:

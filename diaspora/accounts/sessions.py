@@ -9,6 +9,11 @@ saved. Two things make copies stop working:
   once: "log out everywhere", a new password, a new role, erasure;
 * every session carries a random id; logging out records it as ended (`EndedSession`), so
   a copy of that browser's cookie is refused while the member's other browsers stay in.
+
+A staff member's session also says whether its second sign-in step was passed
+(`mark_two_factor`): it names the same "<id>:<version>" key, so a new login (which clears
+the session), a remember-me cookie restoring a session, or a raised version all start
+unverified.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from werkzeug.local import LocalProxy
 
 from diaspora.accounts import service
 from diaspora.accounts.models import EndedSession, User
+from diaspora.accounts.permissions import TWO_FACTOR_SESSION_KEY
 from diaspora.extensions import db
 from diaspora.i18n import SESSION_LANG_KEY
 from diaspora.models import utcnow
@@ -84,6 +90,19 @@ def end(user: User | None, *, everywhere: bool = False) -> None:
     _clear_keeping_language()
     # logout_user asked for the remember-me cookie to be deleted; keep that request.
     session["_remember"] = "clear"
+
+
+def mark_two_factor(user: User) -> None:
+    """This session passed the second sign-in step (an authenticator or recovery code)."""
+    if isinstance(user, LocalProxy):
+        user = user._get_current_object()
+    # The session id stays: logging out must end this browser's cookie from before the
+    # second step as well as after it.
+    session[TWO_FACTOR_SESSION_KEY] = user.get_id()
+
+
+def two_factor_done(user: User) -> bool:
+    return session.get(TWO_FACTOR_SESSION_KEY) == user.get_id()
 
 
 def _clear_keeping_language() -> None:

@@ -16,10 +16,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from diaspora import timezones
-from diaspora.accounts import service, sessions
+from diaspora.accounts import service, sessions, two_factor
 from diaspora.accounts import telegram as telegram_accounts
 from diaspora.accounts.deeplink import open_in_telegram
 from diaspora.accounts.forms import (
@@ -31,6 +32,7 @@ from diaspora.accounts.forms import (
     RegistrationForm,
     RoleForm,
     TelegramCodeForm,
+    TwoFactorCodeForm,
 )
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import can
@@ -109,6 +111,8 @@ def login() -> ResponseReturnValue:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
             sessions.start(user, remember=form.remember.data)
+            if two_factor.required(user):  # staff: the code step before anything else
+                return redirect(url_for("accounts.two_factor", next=request.args.get("next")))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
@@ -136,6 +140,8 @@ def logout_everywhere() -> ResponseReturnValue:
 def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        # This browser proved its second factor already: the new password keeps it so.
+        was_verified = sessions.two_factor_done(_me())
         try:
             user = service.change_password(
                 _me(), form.current_password.data, form.password.data
@@ -145,6 +151,8 @@ def change_password() -> ResponseReturnValue:
         else:
             # Every other session ended with the old password; this browser goes on.
             sessions.start(user)
+            if was_verified:
+                sessions.mark_two_factor(user)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/password_form.html", form=form)
@@ -160,6 +168,8 @@ def account() -> ResponseReturnValue:
         profile_complete=service.is_profile_complete(profile),
         summary=service.profile_summary(current_user, current_locale()),
         confirm_form=ConfirmForm(),
+        two_factor_enrolled=two_factor.required(current_user)
+        and two_factor.is_enrolled(_me()),
     )
 
 
@@ -310,11 +320,14 @@ def users() -> ResponseReturnValue:
         abort(403)
     page = request.args.get("page", 1, type=int)
     query = request.args.get("q", "")[:100]
+    pagination = service.list_users(page=page, query=query)
     return render_template(
         "admin/users.html",
-        pagination=service.list_users(page=page, query=query),
+        pagination=pagination,
         q=query,
         role_form=RoleForm(),
+        enrolled=two_factor.enrolled_ids([user.id for user in pagination.items]),
+        confirm_form=ConfirmForm(),
     )
 
 
@@ -427,6 +440,140 @@ def login_telegram(token: str) -> ResponseReturnValue:
             return render_template("accounts/link_telegram.html", valid=False), 410
         sessions.start(user)
         flash(_("Welcome! You are logged in through Telegram."), "success")
+        if two_factor.required(user):
+            return redirect(url_for("accounts.two_factor"))
         return redirect(url_for("accounts.account"))
     valid = telegram_accounts.login_token_is_valid(token)
     return render_template("accounts/link_telegram.html", valid=valid), (200 if valid else 410)
+
+
+# -- staff two-factor sign-in (accounts/two_factor.py) ----------------------------------------
+
+# Per account, not per address: a stolen password tried from many addresses gets as few
+# guesses at the code as one. The pages say so.
+TWO_FACTOR_LIMIT = "5 per minute;20 per hour"
+_PENDING_SECRET_KEY = "two_factor_pending"  # noqa: S105 - a session key, not a secret
+
+
+def _account_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+
+
+def second_step_first() -> ResponseReturnValue | None:
+    """A staff member refused only for want of the second sign-in step is sent to it (the
+    403 handler asks; JSON requests keep their 403)."""
+    if not can(current_user, "two_factor.use") or sessions.two_factor_done(_me()):
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    flash(_("Enter the code from your authenticator app to use the staff pages."), "info")
+    return redirect(url_for("accounts.two_factor", next=target))
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@login_required
+@limiter.limit(TWO_FACTOR_LIMIT, key_func=_account_key, methods=["POST"])
+def two_factor_step() -> ResponseReturnValue:
+    """After the password: a code from the authenticator, or a recovery code."""
+    if not can(current_user, "two_factor.use"):
+        abort(403)
+    me = _me()
+    if sessions.two_factor_done(me):
+        return redirect(_safe_next(request.args.get("next")))
+    if not two_factor.is_enrolled(me):
+        return redirect(url_for("accounts.two_factor_setup", next=request.args.get("next")))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            used = two_factor.verify(me, form.code.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            sessions.mark_two_factor(me)
+            if used == "recovery":
+                left = two_factor.recovery_codes_left(me)
+                flash(ngettext(
+                    "Recovery code accepted; it cannot be used again. %(num)d code is left: "
+                    "make new ones on your account page.",
+                    "Recovery code accepted; it cannot be used again. %(num)d codes are left: "
+                    "make new ones on your account page.", left), "info")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/two_factor_step.html", form=form)
+
+
+@bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+@login_required
+@limiter.limit(TWO_FACTOR_LIMIT, key_func=_account_key, methods=["POST"])
+def two_factor_setup() -> ResponseReturnValue:
+    """Enrolment: scan the QR code (or type the secret), confirm with a first code, then
+    see the recovery codes once."""
+    if not can(current_user, "two_factor.use"):
+        abort(403)
+    me = _me()
+    if two_factor.is_enrolled(me):
+        return redirect(url_for("accounts.two_factor", next=request.args.get("next")))
+    # The secret waits in the session until confirmed: showing the page stores nothing,
+    # and reloading it shows the same code (an app that scanned it keeps working).
+    pending = session.get(_PENDING_SECRET_KEY)
+    if not (isinstance(pending, dict) and pending.get("user") == me.get_id()
+            and isinstance(pending.get("secret"), str)):
+        pending = {"user": me.get_id(), "secret": two_factor.new_secret()}
+        session[_PENDING_SECRET_KEY] = pending
+        if request.method == "POST":
+            flash(_("The page had expired. Scan this new code and enter the code it gives."),
+                  "error")
+            return redirect(url_for("accounts.two_factor_setup",
+                                    next=request.args.get("next")))
+    enrolment = two_factor.enrolment(me, pending["secret"])
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.confirm_enrolment(me, enrolment.secret, form.code.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            session.pop(_PENDING_SECRET_KEY, None)
+            sessions.mark_two_factor(me)
+            return render_template("accounts/two_factor_codes.html", codes=codes,
+                                   next=_safe_next(request.args.get("next")))
+    return render_template("accounts/two_factor_setup.html", form=form, enrolment=enrolment)
+
+
+@bp.route("/account/two-factor/recovery-codes", methods=["GET", "POST"])
+@login_required
+@limiter.limit(TWO_FACTOR_LIMIT, key_func=_account_key, methods=["POST"])
+def two_factor_recovery_codes() -> ResponseReturnValue:
+    """New recovery codes, against a current authenticator code."""
+    if not can(current_user, "staff.area"):
+        abort(403)
+    me = _me()
+    if not two_factor.is_enrolled(me):
+        return redirect(url_for("accounts.two_factor_setup"))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.regenerate_recovery_codes(me, form.code.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            return render_template("accounts/two_factor_codes.html", codes=codes,
+                                   next=url_for("accounts.account"))
+    return render_template("accounts/two_factor_new_codes.html", form=form,
+                           left=two_factor.recovery_codes_left(me))
+
+
+@admin_bp.post("/users/<int:user_id>/two-factor/reset")
+@login_required
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    """A staff member lost their device: another admin resets their authenticator."""
+    target = service.get_user(user_id)
+    if not can(current_user, "two_factor.reset", target):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        try:
+            two_factor.reset(_me(), target)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("%(name)s will set up an authenticator again at their next sign-in; "
+                    "their sessions have ended.", name=target.name), "success")
+    return redirect(url_for("admin.users"))

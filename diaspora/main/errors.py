@@ -48,6 +48,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(403)
     def forbidden(error: Exception) -> ResponseReturnValue:
+        from diaspora.accounts.views import second_step_first
+
+        # Staff refused only for want of their second sign-in step are sent to it.
+        pending = None if _wants_json() else second_step_first()
+        if pending is not None:
+            return pending
         return _render(403, _("Access denied"), _("You do not have permission to see this page."))
 
     @app.errorhandler(404)
