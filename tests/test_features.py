@@ -97,7 +97,7 @@ def test_every_feature_in_the_list_is_plugged_in(app) -> None:
     assert app.extensions["mekendesh.features"] == features.FEATURES
     assert set(app.blueprints) >= {"main", "accounts", "admin", "moderation", "delivery", "news"}
     assert set(template_kinds(app)) == {"news", "text", "survey.invitation", "survey.results",
-                                        "project.status"}
+                                        "project.status", "project.comment"}
     assert {"load-places", "create-admin", "news-publish-due", "bootstrap", "seed-demo"} <= set(
         app.cli.list_commands(None))
 
