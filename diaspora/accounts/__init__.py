@@ -6,8 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from diaspora.accounts import consent, models  # noqa: F401  (its tables, known to Alembic)
-    from diaspora.accounts import consent_views
+    from diaspora.accounts import consent, consent_views, models  # noqa: F401  (its tables, known to Alembic)
     from diaspora.accounts.cli import register_commands
     from diaspora.accounts.deeplink import open_in_telegram, qr_svg
     from diaspora.accounts.demo import seed_demo_accounts

@@ -515,9 +515,8 @@ def _personal_data_sections() -> list[PersonalData]:
 
 def anonymise_user(user: User) -> None:
     """Strip every personal detail from an account; the row stays as a nameless author."""
-    from diaspora.accounts.models import TelegramToken
-
     from diaspora.accounts import consent
+    from diaspora.accounts.models import TelegramToken
 
     for section in _personal_data_sections():
         section.erase(user)
