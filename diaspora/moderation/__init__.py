@@ -6,7 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from diaspora.moderation import models  # noqa: F401  (its tables, known to Alembic)
+    from diaspora.moderation import (
+        models,  # noqa: F401  (its tables, known to Alembic)
+        permissions,  # noqa: F401  (its rules of can())
+    )
     from diaspora.moderation.views import bp
 
     app.register_blueprint(bp)
