@@ -99,3 +99,32 @@ def export_history(user: Any) -> list[dict[str, Any]]:
 def erase_history(user: Any) -> None:
     """Erasure: the account keeps no trace of whom it belonged to, acceptances included."""
     db.session.execute(delete(PrivacyAcceptance).where(PrivacyAcceptance.user_id == user.id))
+
+
+# -- in Telegram -------------------------------------------------------------------------------
+
+CURRENT = "current"
+OUTDATED = "outdated"
+
+
+def chat_consent(chat_id: int) -> str | None:
+    """For the bot's check on every update: None when the chat has no registered member (the
+    registration asks for consent itself), CURRENT, or OUTDATED (ask again first)."""
+    from diaspora.accounts.telegram import registered_chat_user
+
+    user = registered_chat_user(chat_id)
+    if user is None:
+        return None
+    return CURRENT if has_current_consent(user) else OUTDATED
+
+
+def accept_in_chat(chat_id: int) -> bool:
+    """The member pressed "I agree" under the changed notice (False: no member any more)."""
+    from diaspora.accounts.telegram import registered_chat_user
+
+    user = registered_chat_user(chat_id)
+    if user is None:
+        return False
+    record_acceptance(user, TELEGRAM)
+    db.session.commit()
+    return True
