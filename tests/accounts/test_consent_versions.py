@@ -122,7 +122,8 @@ def test_broadcasts_wait_for_the_new_acceptance_personal_notifications_do_not(
 
 
 @pytest.mark.parametrize(("locale", "words"), [
-    ("ky", "Купуялык"), ("ru", "конфиденциальности"), ("en", "privacy notice has changed"),
+    ("ky", "Купуялык саясатыбыз өзгөрдү"), ("ru", "политика конфиденциальности изменилась"),
+    ("en", "Our privacy notice has changed"),
 ])
 def test_the_question_is_in_the_members_language(app, make_user, new_notice, locale, words):
     client = login(app.test_client(), make_user("member", locale=locale))
