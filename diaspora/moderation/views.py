@@ -234,7 +234,9 @@ class AuditFilterForm(FlaskForm):
 
     def filters(self) -> audit.AuditFilter:
         return audit.AuditFilter(
-            actor=(self.actor.data or "").strip(), action=self.action.data or "",
+            # Control characters (a NUL byte PostgreSQL refuses) can be in no name or e-mail.
+            actor="".join(ch for ch in self.actor.data or "" if ch >= " ").strip(),
+            action=self.action.data or "",
             object_type=self.object_type.data or "", object_id=self.object_id.data,
             date_from=self.date_from.data, date_to=self.date_to.data,
             zone=timezones.member_timezone(current_user),
