@@ -284,3 +284,14 @@ def test_no_route_changes_or_deletes_audit_rows(app):
     for rule in app.url_map.iter_rules():
         if "audit" in rule.rule:
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule.rule
+
+
+@pytest.mark.parametrize("value", ["\x00", "a\x00b", "9" * 40, "%_\\", "<script>", "x" * 300,
+                                   "#2147483648", "0001-01-01"])
+def test_hostile_filter_values_are_never_a_server_error(app, log, value):
+    client = login(app.test_client(), log["admin"])
+    for name in ("actor", "action", "object_type", "object_id", "date_from", "date_to"):
+        for url in ("/moderation/audit", "/moderation/audit.csv"):
+            response = client.get(url, query_string={name: value})
+            assert response.status_code in (200, 400), (name, value, response.status_code)
+            response.get_data()
