@@ -107,7 +107,10 @@ def _clean_database(app: Flask) -> None:
         existing = set(sa.inspect(db.engine).get_table_names())
         tables = [t for t in reversed(db.metadata.sorted_tables)
                   if t.name in existing and t.name not in KEPT_TABLES]
-        with db.engine.begin() as conn:
+        from diaspora.moderation import guard
+
+        # The audit log refuses DELETE (moderation/guard.py): lifted for this transaction only.
+        with db.engine.begin() as conn, guard.suspended(conn):
             for table in tables:
                 if table.name == "users":
                     # Communities moderators added in a test go; the gazetteer stays.

@@ -899,7 +899,22 @@ ROUTES: dict[str, list[Case]] = {
              lambda w: {"district_id": str(w.place("here").id), "village": "Walker village",
                         "name_en": "Walker village"}),
     ],
-    "moderation.audit_log": [Case("GET", "/moderation/audit", STAFF)],
+    "moderation.audit_log": [
+        Case("GET", "/moderation/audit", STAFF),
+        Case("GET", "/moderation/audit?action=user.&actor=admin&date_from=2026-01-01", STAFF,
+             state="filtered"),
+    ],
+    # The whole log in one file, with who did what: administrators only.
+    "moderation.audit_csv": [
+        Case("GET", "/moderation/audit.csv", ADMINS),
+        Case("GET", "/moderation/audit.csv?actor=1&date_to=2100-01-01", ADMINS,
+             state="filtered"),
+    ],
+    "consent.ask": [Case("GET", "/privacy/accept", MEMBERS)],
+    # Everyone in the walk has accepted the notice in force: nothing to record.
+    "consent.accept": [
+        Case("POST", "/privacy/accept", answers(REDIRECT_NOTHING_DONE, anonymous=LOGIN)),
+    ],
     "surveys.results_page": [
         Case("GET", _results_url("draft"), STAFF, state="draft"),
         Case("GET", _results_url("open"), STAFF, state="open, not published"),

@@ -196,6 +196,9 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def register(application: Application) -> None:
+    from bot import consent
+
+    consent.register(application)  # a changed privacy notice is asked for before anything
     # The conversation first: its /cancel and answers win over the commands below.
     registration.register(application)
     menu.add_item(application, "profile", _l("My profile"), show_profile, order=50)

@@ -101,7 +101,8 @@ def _welcome(context: Ctx, locale: str) -> str:
     )
 
 
-def _privacy(context: Ctx, locale: str) -> str:
+def privacy_summary(context: Ctx, locale: str) -> str:
+    """The notice in short with a link to it (registration; bot/consent.py asks again)."""
     url = esc(flask_app(context).config["SITE_URL"] + "/privacy")
     heading = h(context, locale, _l("Privacy"))
     full_notice = h(context, locale, _l("Read the full privacy notice"))
@@ -127,7 +128,7 @@ QUESTIONS: list[Question] = [
     SingleChoice("language", _welcome, LANGUAGE_NAMES, prefix="lang", per_row=3, counted=False),
     SingleChoice(
         "consent",
-        _privacy,
+        privacy_summary,
         {"yes": _l("I agree"), "no": _l("No, thanks")},
         prefix="consent",
         per_row=2,

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from diaspora.accounts import models  # noqa: F401  (its tables, known to Alembic)
+    from diaspora.accounts import consent, consent_views, models  # noqa: F401  (its tables, known to Alembic)
     from diaspora.accounts.cli import register_commands
     from diaspora.accounts.deeplink import open_in_telegram, qr_svg
     from diaspora.accounts.demo import seed_demo_accounts
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    consent_views.init_app(app)
     register_commands(app)
     app.add_template_global(open_in_telegram)
     app.add_template_global(qr_svg)

@@ -124,9 +124,11 @@ def register(
     return user
 
 
-def accept_privacy(user: User) -> None:
-    user.privacy_version = current_app.config["PRIVACY_NOTICE_VERSION"]
-    user.privacy_accepted_at = utcnow()
+def accept_privacy(user: User, channel: str = "web") -> None:
+    """`user` accepts the privacy notice in force (kept in their history; caller commits)."""
+    from diaspora.accounts import consent
+
+    consent.record_acceptance(user, channel)
 
 
 @cache
@@ -478,7 +480,7 @@ def create_admin(email: str, password: str) -> User:
         end_all_sessions(user)  # a new password and role: sessions opened before end
     user.role = "admin"
     user.set_password(password)
-    accept_privacy(user)
+    accept_privacy(user, "cli")
     db.session.flush()
     audit.record(None, "user.create_admin", user, after={"role": "admin"})
     db.session.commit()
@@ -513,10 +515,12 @@ def _personal_data_sections() -> list[PersonalData]:
 
 def anonymise_user(user: User) -> None:
     """Strip every personal detail from an account; the row stays as a nameless author."""
+    from diaspora.accounts import consent
     from diaspora.accounts.models import TelegramToken
 
     for section in _personal_data_sections():
         section.erase(user)
+    consent.erase_history(user)
     if user.profile is not None:
         db.session.delete(user.profile)
         user.profile = None
@@ -606,6 +610,7 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             "privacy_notice": {
                 "version": user.privacy_version,
                 "accepted_at": _iso(user.privacy_accepted_at),
+                "history": _privacy_history(user),
             },
         },
         "profile": profile_data,
@@ -625,6 +630,12 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
         # ...): found through the foreign keys, so a new feature's rows are never forgotten.
         "records": records,
     }
+
+
+def _privacy_history(user: User) -> list[dict[str, Any]]:
+    from diaspora.accounts import consent
+
+    return consent.export_history(user)
 
 
 def _bot_state_export(user: User) -> list[dict[str, Any]]:

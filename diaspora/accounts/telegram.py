@@ -83,7 +83,7 @@ def accept_privacy_in_chat(
     user.telegram_language_code = (telegram_language_code or "")[:16] or None
     user.broadcasts_paused = False
     user.telegram_blocked_at = None
-    service.accept_privacy(user)
+    service.accept_privacy(user, "telegram")
     service.ensure_profile(user)
     db.session.commit()
     return user

@@ -62,23 +62,34 @@ class Requirement:
     """One thing a member needs to get a Telegram message, and what a row becomes without it."""
 
     column: str  # an attribute of User (and a column of a claimed row)
-    need: str  # "set", "unset", "true" or "false"
+    need: str  # "set", "unset", "true", "false" or "current_notice"
     status_without: str
     reason: str
     broadcasts_only: bool = False
 
     def sql(self) -> ColumnElement[bool]:
         column = getattr(User, self.column)
+        if self.need == "current_notice":
+            return column == _current_notice()
         return {
             "set": column.is_not(None), "unset": column.is_(None),
             "true": column.is_(True), "false": column.is_(False),
         }[self.need]
 
     def holds(self, value: Any) -> bool:
+        if self.need == "current_notice":
+            return value == _current_notice()
         return {
             "set": value is not None, "unset": value is None,
             "true": bool(value), "false": not value,
         }[self.need]
+
+
+def _current_notice() -> str:
+    """The privacy notice in force ("current_notice": the member accepted this version)."""
+    from diaspora.accounts.consent import current_version
+
+    return current_version()
 
 
 REACHABLE: tuple[Requirement, ...] = (
@@ -88,6 +99,10 @@ REACHABLE: tuple[Requirement, ...] = (
     Requirement("privacy_accepted_at", "set", SKIPPED,
                 "member has not accepted the privacy notice"),
     Requirement("telegram_blocked_at", "unset", BLOCKED, "member blocked the bot"),
+    # A member asked to accept a changed privacy notice still gets answers about their own
+    # doings, but no broadcast until they accept it (accounts.consent).
+    Requirement("privacy_version", "current_notice", SKIPPED,
+                "member has not accepted the current privacy notice", broadcasts_only=True),
     # /stop pauses broadcasts only: a personal answer still goes.
     Requirement("broadcasts_paused", "false", SKIPPED, "member paused broadcasts (/stop)",
                 broadcasts_only=True),

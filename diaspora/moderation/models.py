@@ -13,6 +13,9 @@ class AuditEntry(db.Model):
     """Who changed what, when, from what to what."""
 
     __tablename__ = "audit_log"
+    # Append-only: the database refuses UPDATE and DELETE (moderation/guard.py). The index
+    # serves the log's "object" filter and a member's data download.
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(

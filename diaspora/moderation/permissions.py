@@ -1,11 +1,17 @@
-"""Who may report items and who reads the reports (rules of `can()`, registered when the
-moderation feature's `init_app` imports this module)."""
+"""Who may report items, who reads the reports, and who may export the audit log (rules of
+`can()`, registered when the moderation feature's `init_app` imports this module). Reading
+the log is `audit.view` (accounts/permissions.py): every member of staff.
+
+Exporting is for admins only: the file carries, for every row, the account and display name
+of whoever acted, in bulk and out of the site's reach once downloaded. Moderators read and
+filter the log on the page, where each look is one page of it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from diaspora.accounts.permissions import is_member, is_staff, rule
+from diaspora.accounts.permissions import is_admin, is_member, is_staff, rule
 
 
 @rule("moderation.report")
@@ -18,3 +24,8 @@ def _report(user: Any, obj: Any) -> bool:
 @rule("moderation.view_reports")
 def _view_reports(user: Any, obj: Any) -> bool:
     return is_staff(user)
+
+
+@rule("audit.export")
+def _export_audit(user: Any, obj: Any) -> bool:
+    return is_admin(user)

@@ -2,35 +2,76 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import SelectField, StringField, widgets
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from diaspora import timezones
 from diaspora.accounts import service as accounts
 from diaspora.accounts.models import AuthorityPlace
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import db
 from diaspora.forms import (
+    NOT_AN_OPTION,
     REQUIRED,
     TOO_LONG,
     ConfirmForm,
     IdSelectField,
     WholeNumberField,
+    is_id,
     show_domain_error,
 )
 from diaspora.main.templating import current_locale
-from diaspora.moderation.models import AuditEntry
+from diaspora.models import utcnow
+from diaspora.moderation import audit
 from diaspora.places import service as places
 from diaspora.places.models import Place
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+
+class DayField(StringField):
+    """A day typed as YYYY-MM-DD (the browser's date picker sends that), refused in our
+    catalogs' words."""
+
+    widget = widgets.DateInput()
+
+    def process_formdata(self, valuelist: list) -> None:
+        text = str(valuelist[0]).strip() if valuelist else ""
+        self.data = None
+        self.raw_text = text
+        if not text:
+            return
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(_l("Enter a day as YYYY-MM-DD.")) from exc
+        # Far-off years overflow when a day's start is moved to UTC; no row is that old.
+        if not 1970 <= day.year <= 9998:
+            raise ValueError(_l("Enter a day as YYYY-MM-DD."))
+        self.data = day
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else getattr(self, "raw_text", "")
 
 
 class CommunityForm(FlaskForm):
@@ -164,13 +205,82 @@ def promote_village() -> ResponseReturnValue:
     return redirect(url_for("moderation.typed_villages"))
 
 
+class OfferedChoiceField(SelectField):
+    """A select whose refusal of a value it did not offer is in our catalogs."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data and self.data not in {value for value, _label in self.choices or []}:
+            raise ValidationError(NOT_AN_OPTION)
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters: a GET form (nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("Who (account id, e-mail or name)"),
+                        validators=[Optional(), Length(max=254, message=TOO_LONG)])
+    action = OfferedChoiceField(_l("Action"), validators=[Optional()])
+    object_type = OfferedChoiceField(_l("Object"), validators=[Optional()])
+    object_id = WholeNumberField(_l("Object id"), validators=[Optional()])
+    date_from = DayField(_l("From (day)"), validators=[Optional()])
+    date_to = DayField(_l("To (day, included)"), validators=[Optional()])
+
+    def validate_object_id(self, field: WholeNumberField) -> None:
+        if field.data is not None and not is_id(field.data):
+            raise ValidationError(_l("Enter a whole number."))
+
+    def validate_date_to(self, field: DayField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The last day cannot come before the first."))
+
+    def filters(self) -> audit.AuditFilter:
+        return audit.AuditFilter(
+            # Control characters (a NUL byte PostgreSQL refuses) can be in no name or e-mail.
+            actor="".join(ch for ch in self.actor.data or "" if ch >= " ").strip(),
+            action=self.action.data or "",
+            object_type=self.object_type.data or "", object_id=self.object_id.data,
+            date_from=self.date_from.data, date_to=self.date_to.data,
+            zone=timezones.member_timezone(current_user),
+        )
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    everything = [("", _("— all —"))]
+    form.action.choices = everything + [(value, value) for value in audit.action_choices()]
+    form.object_type.choices = everything + [(value, value) for value in audit.object_types()]
+    return form
+
+
 @bp.get("/audit")
 @login_required
 def audit_log() -> ResponseReturnValue:
     if not can(current_user, "audit.view"):
         abort(403)
-    page = request.args.get("page", 1, type=int)
-    pagination = db.paginate(
-        select(AuditEntry).order_by(AuditEntry.id.desc()), page=page, per_page=50, error_out=False
-    )
-    return render_template("moderation/audit.html", pagination=pagination)
+    form = _filter_form()
+    # A filter that cannot be read is shown at its field, and no rows: a page that quietly
+    # dropped it would look filtered when it is not.
+    valid = form.validate()
+    filters = form.filters() if valid else None
+    pagination = (audit.entries(current_user, filters, request.args.get("page", 1, type=int))
+                  if filters is not None else None)
+    return render_template("moderation/audit.html", form=form, pagination=pagination,
+                           filters=filters)
+
+
+@bp.get("/audit.csv")
+@login_required
+def audit_csv() -> ResponseReturnValue:
+    if not can(current_user, "audit.export"):
+        abort(403)
+    form = _filter_form()
+    if not form.validate():
+        abort(400)
+    chunks = audit.csv_chunks(current_user._get_current_object(), form.filters())
+    response = Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8")
+    name = f"mekendesh-audit-{utcnow():%Y%m%d-%H%M}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

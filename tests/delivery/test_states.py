@@ -58,11 +58,13 @@ def test_reachable_in_sql_and_in_python_agree(make_user):
     ({"telegram_blocked_at": utcnow()}, BLOCKED, "member blocked the bot"),
     ({"privacy_accepted_at": None}, SKIPPED, "member has not accepted the privacy notice"),
     ({"active": False}, SKIPPED, "member account is inactive"),
+    ({"privacy_version": "2020-01"}, SKIPPED,
+     "member has not accepted the current privacy notice"),
 ])
-def test_why_a_member_cannot_be_reached(change, status, reason):
+def test_why_a_member_cannot_be_reached(ctx, change, status, reason):
     member = SimpleNamespace(telegram_chat_id=1, active=True, deleted_at=None,
                              privacy_accepted_at=utcnow(), telegram_blocked_at=None,
-                             broadcasts_paused=False)
+                             broadcasts_paused=False, privacy_version="2026-11")
     assert states.unreachable(member, broadcast=True) is None
     for key, value in change.items():
         setattr(member, key, value)
