@@ -262,6 +262,8 @@ class Progress:
     raised: int | None
     spent: int | None
     budget: int | None
+    # Older updates exist beyond the UPDATES_SHOWN newest: the page says so.
+    more_updates: bool = False
 
     @property
     def percent_raised(self) -> int | None:
@@ -286,13 +288,13 @@ def progress_of(project: Project) -> Progress:
     updates = db.session.scalars(
         select(ProjectUpdate).where(ProjectUpdate.project_id == project.id)
         .order_by(ProjectUpdate.created_at.desc(), ProjectUpdate.id.desc())
-        .limit(UPDATES_SHOWN)).unique().all()
+        .limit(UPDATES_SHOWN + 1)).unique().all()
     milestones = list(db.session.scalars(
         select(ProjectMilestone).where(ProjectMilestone.project_id == project.id)
         .order_by(ProjectMilestone.position, ProjectMilestone.id)))
-    shown = [ShownUpdate(u, _display_name(u.author)) for u in updates]
+    shown = [ShownUpdate(u, _display_name(u.author)) for u in updates[:UPDATES_SHOWN]]
     return Progress(shown, milestones, project.raised_som, project.spent_som,
-                    project.budget_total)
+                    project.budget_total, more_updates=len(updates) > UPDATES_SHOWN)
 
 
 def _display_name(user: User | None) -> str | None:

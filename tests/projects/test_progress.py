@@ -300,6 +300,19 @@ def test_the_page_shows_updates_newest_first_with_who_wrote_them(app, world):
     assert 'lang="ky"><p>Биринчи кабар</p>' in updates and "Written in" in updates
 
 
+def test_the_page_says_when_older_updates_are_left_out(app, world, monkeypatch):
+    monkeypatch.setattr(progress, "UPDATES_SHOWN", 2)
+    project, authority = world["project"], world["authority_here"]
+    for n in range(2):
+        progress.post_update(authority, project, f"Update {n}", language="en")
+    page = app.test_client().get(f"/projects/{project.id}?lang=en").get_data(as_text=True)
+    assert "newest updates are shown" not in page
+    progress.post_update(authority, project, "Update 2", language="en")
+    page = app.test_client().get(f"/projects/{project.id}?lang=en").get_data(as_text=True)
+    assert "Update 2" in page and "Update 1" in page and "Update 0" not in page
+    assert "Only the 2 newest updates are shown here." in page
+
+
 def test_the_project_page_issues_as_many_queries_for_many_updates_as_for_one(app, world):
     project, authority = world["project"], world["authority_here"]
 
