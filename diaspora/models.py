@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -36,3 +37,16 @@ class UTCDateTime(TypeDecorator):
 
 # Translatable content: {"ky": ..., "ru": ..., "en": ...}
 TranslatedText = JSON
+
+
+class StoredImage:
+    """The columns of an image kept in the database (after diaspora.images.process_image), so
+    every web host can serve it: a news post's image, a project's and an update's photos. The
+    bytes are loaded only when served."""
+
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

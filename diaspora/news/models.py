@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, attributes, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
 from diaspora.delivery.audience import (  # noqa: F401  (RETURNING_PLANS: news' callers)
     COUNTRY,
@@ -19,7 +19,7 @@ from diaspora.delivery.audience import (  # noqa: F401  (RETURNING_PLANS: news' 
     AudienceLinks,
 )
 from diaspora.extensions import db
-from diaspora.models import UTCDateTime, utcnow
+from diaspora.models import StoredImage, UTCDateTime, utcnow
 from diaspora.news.rendering import RENDERER_VERSION, render_body
 
 DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED = "draft", "scheduled", "published", "unpublished"
@@ -31,18 +31,12 @@ POST_STATES = (DRAFT, SCHEDULED, PUBLISHED, UNPUBLISHED)
 AUDIENCE_KINDS = (EVERYONE, HOME, COUNTRY, RETURNING)
 
 
-class NewsImage(db.Model):
+class NewsImage(StoredImage, db.Model):
     """The resized image of a post, kept in the database so every web host can serve it."""
 
     __tablename__ = "news_images"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    content_type: Mapped[str] = mapped_column(String(40))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class NewsPost(AudienceLinks, db.Model):

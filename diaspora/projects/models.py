@@ -19,16 +19,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy import text as sa_text
-from sqlalchemy.orm import Mapped, deferred, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from diaspora.extensions import db
-from diaspora.models import UTCDateTime, utcnow
+from diaspora.models import StoredImage, UTCDateTime, utcnow
 from diaspora.projects import search
 
 # States (the lifecycle; service.TRANSITIONS says which action leads where, and who may).
@@ -171,7 +170,7 @@ class ProjectBudgetItem(db.Model):
     amount_som: Mapped[int] = mapped_column(BigInteger)
 
 
-class ProjectPhoto(db.Model):
+class ProjectPhoto(StoredImage, db.Model):
     """A resized photo (type sniffed, EXIF and GPS stripped), kept in the database so every
     web host can serve it."""
 
@@ -182,12 +181,6 @@ class ProjectPhoto(db.Model):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    content_type: Mapped[str] = mapped_column(String(40))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProjectEvent(db.Model):
@@ -268,7 +261,7 @@ class ProjectUpdate(db.Model):
     )
 
 
-class ProjectUpdatePhoto(db.Model):
+class ProjectUpdatePhoto(StoredImage, db.Model):
     """A photo of an update, through the same pipeline as a project's photos."""
 
     __tablename__ = "project_update_photos"
@@ -278,12 +271,6 @@ class ProjectUpdatePhoto(db.Model):
         ForeignKey("project_updates.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    content_type: Mapped[str] = mapped_column(String(40))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProjectMilestone(db.Model):
