@@ -4,7 +4,6 @@ authority's news post counts towards hiding it; a survey's reports wait for a mo
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from diaspora.extensions import db
 from diaspora.moderation import queue, reports
