@@ -10,7 +10,6 @@ from diaspora.moderation import queue, reports
 from diaspora.news import service as news
 from diaspora.news.models import PUBLISHED, UNPUBLISHED, NewsPost
 from tests.conftest import login
-from tests.surveys.conftest import make_survey  # noqa: F401
 
 
 @pytest.fixture
