@@ -244,3 +244,41 @@ def test_reminding_the_authority_of_an_unanswered_proposal(world) -> None:
     assert [n.kind for n in _notifications(world["authority_here"])].count(
         "project.published_here") == 2
     assert "unanswered" not in _keys(world["moderator"])
+
+
+def test_two_moderators_pressing_at_the_same_moment_make_one_decision(app, world,
+                                                                        make_user) -> None:
+    """Two threads, two sessions, released together: one decision, the other told who."""
+    import threading
+
+    from diaspora.accounts.models import User
+
+    key = _keys(world["moderator"])["project"].key
+    ids = [world["moderator"].id, make_user("moderator").id]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def press(user_id: int, choice: str) -> None:
+        try:
+            with app.app_context():
+                moderator = db.session.get(User, user_id)
+                queue.find_item(key)
+                barrier.wait(timeout=10)
+                outcomes.append(queue.decide(moderator, key, choice, "Жок"))
+        except BaseException as error:  # noqa: BLE001  (checked below)
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=press, args=(user_id, choice))
+               for user_id, choice in zip(ids, ("approve", "reject"), strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    decisions = [o for o in outcomes if isinstance(o, queue.Decision)]
+    refused = [o for o in outcomes if isinstance(o, queue.AlreadyDecided)]
+    assert len(decisions) == 1 and len(refused) == 1, outcomes
+    assert refused[0].decision.actor_id == decisions[0].actor_id
+    db.session.expire_all()
+    status = db.session.get(Project, world["submitted"].id).status
+    assert status == {"approve": PUBLISHED, "reject": "rejected"}[decisions[0].action]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(QueueDecision)) == 1
