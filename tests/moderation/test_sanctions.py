@@ -5,10 +5,12 @@ language; the end of a sanction by time alone; the audit and the member's data d
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from diaspora.accounts import service as accounts
 from diaspora.accounts.permissions import can, is_member, may_post
@@ -154,7 +156,8 @@ def test_a_muted_member_reads_but_cannot_post_and_is_told_until_when(app, users,
     ):
         with pytest.raises(PermissionDenied) as refused:
             attempt()
-        assert "you can read but not post until" in str(refused.value.message)
+        with force_locale("en"):
+            assert "you can read but not post until" in str(refused.value.message)
     # Reporting stays open to a muted member (they may be the one being insulted).
     reports.report(member, "project", project.id, "offensive")
 
@@ -162,7 +165,7 @@ def test_a_muted_member_reads_but_cannot_post_and_is_told_until_when(app, users,
     page = client.get(f"/projects/{project.id}?lang=en").get_data(as_text=True)
     assert "you can read but not post until" in page and "Insults under projects" in page
     assert "To appeal" in page and "/account/sanctions" in page
-    assert 'action="/projects/%d/comments' % project.id not in page  # no comment form
+    assert f'action="/projects/{project.id}/comments' not in page  # no comment form
     refused = client.post(f"/projects/{project.id}/comments?lang=en", data={"body": "Hi"})
     assert refused.status_code == 403
     assert "you can read but not post until" in refused.get_data(as_text=True)
@@ -187,9 +190,9 @@ def test_a_mute_that_ended_lets_them_post_again(app, users, here):
 
 
 def test_a_blocked_member_cannot_log_in_and_is_told_why_and_how_to_appeal(app, client,
-                                                                          users):
+                                                                          users, monkeypatch):
     member = users["member"]
-    app.config["APPEAL_CONTACT"] = "appeals@mekendesh.example"
+    monkeypatch.setitem(app.config, "APPEAL_CONTACT", "appeals@mekendesh.example")
     sanctions.issue(users["moderator"], member, "block", "Selling fake visas", _days(7))
     before = member.last_login_at
 
@@ -249,7 +252,7 @@ def test_the_member_is_told_in_kyrgyz_on_the_site_and_in_telegram(users, make_us
     text = render_message(message.template, message.params, "ky")
     assert "Модератор" in text and "Спам шилтемелер" in text
     assert "2026" in text or str(row.ends_at.year) in text
-    assert "жаза" in text.lower() or "кайрыл" in text.lower()  # how to appeal, in Kyrgyz
+    assert "Даттануу үчүн" in text  # how to appeal, in Kyrgyz
     assert "muted" not in text and "moderator" not in text
 
     sanctions.lift(users["moderator"], row, "Ката кетти")
@@ -274,8 +277,8 @@ def test_the_moderators_page_shows_the_history_proposes_the_next_step_and_issues
     client = login(app.test_client(), moderator)
     page = client.get(f"/moderation/members/{member.id}?lang=en").get_data(as_text=True)
     assert member.email in page and "First: rude words" in page
-    assert "Proposed next step: Muted (can read, can&#39;t post)" in page
-    assert 'value="mute" checked' in page or 'checked value="mute"' in page
+    assert "Proposed next step: Muted (can read" in page
+    assert re.search(r'<input[^>]*checked[^>]*value="mute"', page)
 
     refused = client.post(f"/moderation/members/{member.id}/sanctions",
                           data={"kind": "mute", "reason": "Again", "days": ""})
