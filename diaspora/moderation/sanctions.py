@@ -272,7 +272,8 @@ class Notice:
     appeal: Any
 
     def __str__(self) -> str:
-        return f"{self.headline} {_('Why: %(reason)s', reason=self.reason)} {self.appeal}"
+        why = _("Why: %(reason)s", reason=self.reason) if self.reason else ""
+        return " ".join(str(part) for part in (self.headline, why, self.appeal) if part)
 
 
 def notice_of(row: Sanction, member: Any) -> Notice:
