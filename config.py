@@ -190,4 +190,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DELIVERY_CONCURRENCY": env.integer("DELIVERY_CONCURRENCY", None, minimum=1),
 
         "PRIVACY_NOTICE_VERSION": PRIVACY_NOTICE_VERSION,
+        # Where a sanctioned member appeals (an e-mail address, a @username, a web page),
+        # named in every sanction's notice; unset: "write to the programme's moderators".
+        "APPEAL_CONTACT": env.text("APPEAL_CONTACT", "").strip(),
     }

@@ -92,3 +92,22 @@ def format_money(amount: int | float | Decimal | None, locale: str | None = None
     pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
     number = format_decimal(value, pattern, locale=code)
     return f"{number}{NBSP}{CURRENCY.get(code, CURRENCY['en'])}"
+
+
+class LazyWhen:
+    """A time formatted by `format_when` only when shown, in the language in force then: a
+    refusal raised in a worker thread reads «… until 2026-ж., 5-декабрь, 20:05» in whichever
+    language the web page or the bot renders it (flask_babel's lazy strings format their
+    parameters at that moment)."""
+
+    def __init__(self, value: datetime, zone: str | None = None) -> None:
+        self.value, self.zone = value, zone
+
+    def __str__(self) -> str:
+        from flask import has_app_context
+        from flask_babel import get_locale
+
+        current = get_locale() if has_app_context() else None
+        return format_when(self.value, str(current) if current else None, self.zone)
+
+    __html__ = __str__

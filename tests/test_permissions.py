@@ -1327,6 +1327,61 @@ ROUTES.update({
     ],
 })
 
+# -- sanctions (moderation/sanctions.py) ---------------------------------------------------------
+
+
+def _member_url(target: str, suffix: str = "") -> Callable[[World], str]:
+    def url(world: World) -> str:
+        return f"/moderation/members/{world.users[target].id}{suffix}"
+
+    return url
+
+
+def _lift_url(lifted: bool = False) -> Callable[[World], str]:
+    """A mute of the walker's member by a third moderator (lifted already when `lifted`)."""
+    def url(world: World) -> str:
+        from diaspora.moderation import sanctions
+
+        third = world.make_user("moderator")
+        row = sanctions.issue(third, world.users["member"], "mute", "Insults",
+                              utcnow() + timedelta(days=3))
+        if lifted:
+            sanctions.lift(third, row, "A mistake")
+        return f"/moderation/sanctions/{row.id}/lift"
+
+    return url
+
+
+_SANCTION_FORM = {"kind": "warning", "reason": "Spam links in comments", "days": ""}
+_STAFF_REFUSE_VALUE = answers(403, anonymous=LOGIN, moderator=Answer(400, UNCHANGED),
+                              admin=Answer(400, UNCHANGED))
+
+ROUTES.update({
+    "moderation.member": [
+        Case("GET", _member_url("member"), STAFF),
+        Case("GET", "/moderation/members/999999", answers(403, anonymous=LOGIN, moderator=404,
+                                                          admin=404), state="missing"),
+    ],
+    "moderation.issue_sanction": [
+        Case("POST", _member_url("member", "/sanctions"), STAFF_DO, _SANCTION_FORM),
+        Case("POST", _member_url("member", "/sanctions"), _STAFF_REFUSE_VALUE,
+             {"kind": "mute", "reason": "Insults", "days": ""}, "mute without an end"),
+        # Only an admin sanctions a moderator; nobody sanctions themselves or an admin.
+        Case("POST", _member_url("moderator", "/sanctions"),
+             answers(403, anonymous=LOGIN, admin=302), _SANCTION_FORM, "a moderator"),
+        Case("POST", _member_url("admin", "/sanctions"), answers(403, anonymous=LOGIN),
+             _SANCTION_FORM, "an admin"),
+    ],
+    "moderation.lift_sanction": [
+        Case("POST", _lift_url(), STAFF_DO, {"lift_reason": "Appeal accepted"}),
+        Case("POST", _lift_url(lifted=True),
+             answers(403, anonymous=LOGIN, moderator=REDIRECT_NOTHING_DONE,
+                     admin=REDIRECT_NOTHING_DONE), {"lift_reason": "Again"}, "lifted"),
+    ],
+    "sanctions.own_sanctions": [Case("GET", "/account/sanctions", MEMBERS)],
+})
+
+
 def matrix_size() -> dict[str, int]:
     """Requests the walker makes: route x method x state x role (+ the CSRF-less POSTs)."""
     cases = [case for cases in ROUTES.values() for case in cases]

@@ -196,8 +196,9 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def register(application: Application) -> None:
-    from bot import consent
+    from bot import consent, sanctions
 
+    sanctions.register(application)  # a blocked member is told so, and nothing else runs
     consent.register(application)  # a changed privacy notice is asked for before anything
     # The conversation first: its /cancel and answers win over the commands below.
     registration.register(application)

@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     from diaspora.accounts.deeplink import open_in_telegram, qr_svg
     from diaspora.accounts.demo import seed_demo_accounts
     from diaspora.accounts.service import register_personal_data
-    from diaspora.accounts.sessions import forget_old_ended_sessions
+    from diaspora.accounts.sessions import end_refused_session, forget_old_ended_sessions
     from diaspora.accounts.two_factor import erase_personal_data, export_personal_data
     from diaspora.accounts.views import admin_bp, bp
     from diaspora.cli import register_demo_data
@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    # Before the consent check: a blocked member is told so, not asked to accept a notice.
+    app.before_request(end_refused_session)
     consent_views.init_app(app)
     register_commands(app)
     app.add_template_global(open_in_telegram)

@@ -52,6 +52,12 @@ class User(UserMixin, db.Model):
     # Every login session and remember-me cookie carries this number (see get_id); raising
     # it ends them all: logout, "log out everywhere", a new password, a new role, erasure.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Moderators' sanctions in force (kept by moderation/sanctions.py, read by
+    # permissions.may_post / is_member): no posting until `muted_until`; blocked until
+    # `blocked_until` (None: until lifted). Both end by time alone: no job clears them.
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan", lazy="joined"

@@ -23,6 +23,9 @@ from diaspora.errors import PermissionDenied
 
 Rule = Callable[[Any, Any], bool]
 _RULES: dict[str, Rule] = {}
+# Actions that put a member's words on the platform (rule(..., posting=True)): refused while
+# a moderator's mute is in force, with a message saying until when (require()).
+_POSTING: set[str] = set()
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +48,20 @@ class _Anonymous:
 ANONYMOUS = _Anonymous()
 
 
-def rule(action: str) -> Callable[[Rule], Rule]:
+def rule(action: str, *, posting: bool = False) -> Callable[[Rule], Rule]:
+    """Register `predicate` as the rule of `action`. `posting`: the action publishes the
+    member's words (a proposal, a comment, an update, a news post), so it also needs
+    `may_post` (a muted member is refused, and `require` says until when)."""
+
     def register(predicate: Rule) -> Rule:
         # Two helpers choosing the same name must not silently replace each other's rule.
         if action in _RULES:
             raise ValueError(f"permission rule {action!r} is registered twice")
-        _RULES[action] = predicate
+        if posting:
+            _POSTING.add(action)
+            _RULES[action] = lambda user, obj: may_post(user) and predicate(user, obj)
+        else:
+            _RULES[action] = predicate
         return predicate
 
     return register
@@ -72,7 +83,13 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 def require(user: Any, action: str, obj: Any = None) -> None:
     if not can(user, action, obj):
+        if action in _POSTING:
+            refuse_if_muted(user)
         raise PermissionDenied(_l("You are not allowed to do this."))
+
+
+def is_posting_action(action: str) -> bool:
+    return action in _POSTING
 
 
 def registered_actions() -> list[str]:
@@ -83,7 +100,53 @@ def registered_actions() -> list[str]:
 
 
 def is_member(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and bool(getattr(user, "active", False))
+    """Signed in, active and not blocked by a moderator: a blocked account can do nothing."""
+    return (bool(getattr(user, "is_authenticated", False)) and bool(getattr(user, "active", False))
+            and not is_blocked(user))
+
+
+# -- moderators' sanctions (kept on the users row by moderation/sanctions.py) ------------------
+# Read from the row, compared with the clock: a mute or a block ends by itself when its time
+# is over, with no job to clear it.
+
+
+def _in_force(until: Any) -> bool:
+    from diaspora.models import utcnow
+
+    return until is not None and until > utcnow()
+
+
+def is_blocked(user: Any) -> bool:
+    """A block in force: `blocked` with no end (until lifted) or an end still to come."""
+    if not getattr(user, "blocked", False):
+        return False
+    until = getattr(user, "blocked_until", None)
+    return until is None or _in_force(until)
+
+
+def is_muted(user: Any) -> bool:
+    return _in_force(getattr(user, "muted_until", None))
+
+
+def may_post(user: Any) -> bool:
+    """Whether a member may put words on the platform (propose, comment, post updates and
+    news): a member who is neither blocked nor muted now."""
+    return is_member(user) and not is_muted(user)
+
+
+def muted_message(user: Any) -> Any:
+    """What a muted member is told when they try to post: until when, in their zone."""
+    from diaspora.formatting import LazyWhen
+    from diaspora.timezones import member_timezone
+
+    return _l("A moderator has muted your account: you can read but not post until "
+              "%(until)s.", until=LazyWhen(user.muted_until, member_timezone(user)))
+
+
+def refuse_if_muted(user: Any) -> None:
+    """Raise the mute's refusal (saying until when) if `user` is muted now."""
+    if is_member(user) and is_muted(user):
+        raise PermissionDenied(muted_message(user))
 
 
 STAFF_ROLES: tuple[str, ...] = ("moderator", "admin")

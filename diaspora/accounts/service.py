@@ -23,7 +23,7 @@ from diaspora import timezones
 from diaspora.accounts import choices
 from diaspora.accounts.models import ROLES, AuthorityPlace, Profile, User
 from diaspora.accounts.permissions import require
-from diaspora.errors import InvalidTransition, NotFound, ValidationError
+from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import LANGUAGE_NAMES, normalize_locale
 from diaspora.models import utcnow
@@ -136,7 +136,27 @@ def _dummy_password_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
+_LOGIN_REFUSALS_KEY = "mekendesh.login_refusals"
+
+
+def register_login_refusal(app: Any, refusal: Any) -> None:
+    """`refusal(user)` returns why `user` may not be signed in now (a text), or None: a
+    blocked member (moderation/sanctions.py). Asked at sign-in and on each request of a
+    signed-in member (sessions.end_refused_session), so accounts imports no feature."""
+    app.extensions.setdefault(_LOGIN_REFUSALS_KEY, []).append(refusal)
+
+
+def login_refusal(user: User) -> str | None:
+    for refusal in current_app.extensions.get(_LOGIN_REFUSALS_KEY, []):
+        why = refusal(user)
+        if why:
+            return why
+    return None
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The account these credentials open, or None. A right password of an account that
+    may not sign in now (blocked) raises PermissionDenied saying why."""
     user = find_by_email(email)
     # An unknown e-mail costs the same hash as a known one: the answer's timing must not
     # tell which addresses have an account.
@@ -144,6 +164,9 @@ def authenticate(email: str, password: str) -> User | None:
     matches = check_password_hash(stored or _dummy_password_hash(), password)
     if user is None or stored is None or not matches or not user.active:
         return None
+    why = login_refusal(user)
+    if why:
+        raise PermissionDenied(why)
     user.last_login_at = utcnow()
     db.session.commit()
     return user

@@ -22,8 +22,9 @@ import re
 import secrets
 from datetime import timedelta
 
-from flask import current_app, session
-from flask_login import login_user, logout_user
+from flask import current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
 from werkzeug.local import LocalProxy
 
 from diaspora.accounts import service
@@ -90,6 +91,20 @@ def end(user: User | None, *, everywhere: bool = False) -> None:
     _clear_keeping_language()
     # logout_user asked for the remember-me cookie to be deleted; keep that request.
     session["_remember"] = "clear"
+
+
+def end_refused_session() -> ResponseReturnValue | None:
+    """A before_request: a signed-in member who may no longer be signed in (a moderator
+    blocked them: service.login_refusal) is logged out at their next request, told why."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    user = current_user._get_current_object()
+    why = service.login_refusal(user)
+    if not why:
+        return None
+    end(user)
+    flash(why, "error")
+    return redirect(url_for("accounts.login"))
 
 
 def mark_two_factor(user: User) -> None:

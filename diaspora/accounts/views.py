@@ -106,7 +106,11 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("accounts.account"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except DomainError as error:  # blocked: why, until when, how to appeal
+            form.form_errors.append(str(error.message))
+            return render_template("accounts/login.html", form=form)
         if user is None:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
@@ -438,6 +442,10 @@ def login_telegram(token: str) -> ResponseReturnValue:
         except DomainError as error:
             flash(str(error.message), "error")
             return render_template("accounts/link_telegram.html", valid=False), 410
+        why = service.login_refusal(user)
+        if why:
+            flash(why, "error")
+            return redirect(url_for("accounts.login"))
         sessions.start(user)
         flash(_("Welcome! You are logged in through Telegram."), "success")
         if two_factor.required(user):

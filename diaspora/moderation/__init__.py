@@ -11,12 +11,16 @@ def init_app(app: Flask) -> None:
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
         queue_sources,
+        sanctions,
     )
     from diaspora.moderation.report_views import bp as reports_bp
     from diaspora.moderation.reports import erase_member_reports, export_member_reports
+    from diaspora.moderation.sanction_views import bp as sanctions_bp
     from diaspora.moderation.views import bp
 
     app.register_blueprint(bp)
     queue_sources.init_app(app)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(sanctions_bp)
     register_personal_data(app, "reports", export_member_reports, erase_member_reports)
+    sanctions.init_app(app)

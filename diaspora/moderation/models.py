@@ -77,3 +77,29 @@ class QueueDecision(db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor = relationship("User", lazy="joined")
+
+
+class Sanction(db.Model):
+    """A moderator's sanction of a member: a warning, a mute (reads, can't post) until
+    `ends_at`, or a block (can't sign in or use the bot) until `ends_at` or, without one,
+    until lifted. The state every check reads is kept on the users row (muted_until,
+    blocked, blocked_until) by moderation/sanctions.py, so a page pays no join for it."""
+
+    __tablename__ = "sanctions"
+    # A member's history, newest first (the moderator's page, their own page, the export).
+    __table_args__ = (Index("ix_sanctions_member", "member_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # warning | mute | block
+    reason: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+    member = relationship("User", foreign_keys=[member_id])
+    issued_by = relationship("User", foreign_keys=[issued_by_id])
+    lifted_by = relationship("User", foreign_keys=[lifted_by_id])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diaspora.accounts.permissions import is_admin, is_member, is_staff, rule
+from diaspora.accounts.permissions import STAFF_ROLES, is_admin, is_member, is_staff, rule
 
 
 @rule("moderation.report")
@@ -36,3 +36,30 @@ def _queue(user: Any, obj: Any) -> bool:
     """The one queue and its decisions: staff (on the web with their second factor; in the
     moderators' Telegram chat the linked account's role)."""
     return is_staff(user)
+
+
+def _may_be_sanctioned_by(user: Any, member: Any) -> bool:
+    """Nobody sanctions themselves or an admin; only an admin sanctions a moderator."""
+    if member is None:
+        return True  # "may this person sanction anyone?" (the pages' links)
+    if member.id == user.id or member.role == "admin" or member.deleted_at is not None:
+        return False
+    return member.role not in STAFF_ROLES or is_admin(user)
+
+
+@rule("sanctions.issue")
+def _issue_sanction(user: Any, member: Any) -> bool:
+    """Moderators and admins warn, mute, block and lift (moderation/sanctions.py)."""
+    return is_staff(user) and _may_be_sanctioned_by(user, member)
+
+
+@rule("sanctions.view")
+def _view_sanctions(user: Any, member: Any) -> bool:
+    """Staff read any member's history of sanctions."""
+    return is_staff(user)
+
+
+@rule("sanctions.view_own")
+def _view_own_sanctions(user: Any, obj: Any) -> bool:
+    """A member reads their own (a blocked one is not signed in to read them)."""
+    return is_member(user)

@@ -19,7 +19,7 @@ def _has_verified_place(user: Any) -> bool:
     return bool(verified_place_ids(user))
 
 
-@rule("news.create")
+@rule("news.create", posting=True)
 def _create_news(user: Any, obj: Any) -> bool:
     return is_staff(user) or _has_verified_place(user)
 
@@ -53,7 +53,7 @@ def _view_news(user: Any, post: Any) -> bool:
     return post is not None and (post.status == PUBLISHED or _edit_news(user, post))
 
 
-@rule("news.publish")
+@rule("news.publish", posting=True)
 def _publish_news(user: Any, post: Any) -> bool:
     """Moderators publish anything; an authority publishes its own posts for its places,
     except one a moderator took down: only a moderator reverses that decision."""

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import defer, lazyload, selectinload, undefer
 
 from diaspora.accounts.models import Profile, User
-from diaspora.accounts.permissions import can, require, verified_places
+from diaspora.accounts.permissions import can, refuse_if_muted, require, verified_places
 from diaspora.delivery import audience as audiences
 from diaspora.delivery import service as delivery
 from diaspora.delivery.audience import Audience
@@ -93,6 +93,7 @@ def save_post(
     remove_image: bool = False,
 ) -> NewsPost:
     """Create a draft (post=None) or change one; publishing is a separate step."""
+    refuse_if_muted(actor)
     if post is None:
         require(actor, "news.create")
     else:

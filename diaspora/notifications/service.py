@@ -81,17 +81,26 @@ class Kind:
     # Kinds that may arrive often (project updates): at most one Telegram message a day per
     # member; the rest wait for the daily digest.
     digest: bool = False
+    # Kinds a member can't switch off (a moderator's sanction on their account): not in the
+    # profile's switches, always written.
+    always: bool = False
 
 
-def register_kind(app: Flask, name: str, label: Any, *, digest: bool = False) -> None:
+def register_kind(app: Flask, name: str, label: Any, *, digest: bool = False,
+                  always: bool = False) -> None:
     kinds: dict[str, Kind] = app.extensions.setdefault(_KINDS_KEY, {})
-    if name in kinds and kinds[name] != Kind(name, label, digest):
+    if name in kinds and kinds[name] != Kind(name, label, digest, always):
         raise ValueError(f"notification kind {name!r} is already registered")
-    kinds[name] = Kind(name, label, digest)
+    kinds[name] = Kind(name, label, digest, always)
 
 
 def kinds() -> dict[str, Kind]:
     return current_app.extensions.get(_KINDS_KEY, {})
+
+
+def switchable_kinds() -> dict[str, Kind]:
+    """The kinds the profile's switches show."""
+    return {name: kind for name, kind in kinds().items() if not kind.always}
 
 
 def safe_path(url: Any) -> str | None:
@@ -164,8 +173,9 @@ def _deliver(recipients: Select | list[int], kind: str, template: str,
     params = dict(params)
     actor_id = getattr(actor, "id", None)
     # Who gets a site entry: live accounts among the recipients, not the actor, kind on.
-    wanted = [User.id.in_(recipients), User.active.is_(True), User.deleted_at.is_(None),
-              not_(_switched_off(kind))]
+    wanted = [User.id.in_(recipients), User.active.is_(True), User.deleted_at.is_(None)]
+    if not kinds()[kind].always:
+        wanted.append(not_(_switched_off(kind)))
     if actor_id is not None:
         wanted.append(User.id != actor_id)
     reachable = and_(*reachable_sql(broadcast=False))
@@ -390,7 +400,7 @@ def settings_of(actor: Any) -> dict[str, bool]:
     off = set(db.session.scalars(
         select(NotificationSetting.kind).where(NotificationSetting.user_id == actor.id,
                                                NotificationSetting.enabled.is_(False))))
-    return {name: name not in off for name in kinds()}
+    return {name: name not in off for name in switchable_kinds()}
 
 
 def save_settings(actor: Any, enabled: Iterable[str]) -> dict[str, bool]:
@@ -400,7 +410,7 @@ def save_settings(actor: Any, enabled: Iterable[str]) -> dict[str, bool]:
     on = set(enabled)
     existing = {row.kind: row for row in db.session.scalars(
         select(NotificationSetting).where(NotificationSetting.user_id == actor.id))}
-    for name in kinds():
+    for name in switchable_kinds():
         value = name in on
         row = existing.get(name)
         if row is None:

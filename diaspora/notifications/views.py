@@ -65,5 +65,5 @@ def settings() -> ResponseReturnValue:
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form,
                            switches=notifications.settings_of(current_user),
-                           kinds=notifications.kinds(),
+                           kinds=notifications.switchable_kinds(),
                            telegram=current_user.telegram_chat_id is not None)

@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
-from diaspora.accounts.permissions import can, require
+from diaspora.accounts.permissions import can, refuse_if_muted, require
 from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
@@ -106,6 +106,7 @@ def _refuse_unless_may_comment(actor: Any, project: Project) -> None:
         return
     if project.status not in PUBLIC_STATES:
         raise PermissionDenied(_l("Only published projects take comments."))
+    refuse_if_muted(actor)  # says until when
     raise PermissionDenied(_l("You are not allowed to do this."))
 
 
@@ -152,6 +153,7 @@ def answer(actor: Any, parent: ProjectComment, body: str, *,
 
 def edit_comment(actor: Any, comment: ProjectComment, body: str) -> ProjectComment:
     if not can(actor, "projects.edit_comment", comment):
+        refuse_if_muted(actor)
         if comment.author_id == getattr(actor, "id", None) and comment.deleted_at is None:
             raise PermissionDenied(_l("A comment can be changed only in the first %(n)s "
                                       "minutes after writing it.",

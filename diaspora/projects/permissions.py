@@ -9,6 +9,7 @@ from diaspora.accounts.permissions import (
     is_member,
     is_staff,
     is_verified_authority_for,
+    may_post,
     rule,
     verified_place_ids,
 )
@@ -16,7 +17,7 @@ from diaspora.projects import lifecycle
 from diaspora.projects.models import AUTHORITY, DRAFT, PUBLIC_STATES, RETURNED
 
 
-@rule("projects.propose")
+@rule("projects.propose", posting=True)
 def _propose(user: Any, place: Any) -> bool:
     """Any member proposes a project for any place of Kyrgyzstan."""
     return is_member(user)
@@ -30,7 +31,7 @@ def _post_as_authority(user: Any, place: Any) -> bool:
     return place is None or is_verified_authority_for(user, place)
 
 
-@rule("projects.edit")
+@rule("projects.edit", posting=True)
 def _edit(user: Any, project: Any) -> bool:
     """The proposer edits a draft, or a proposal a moderator returned for changes."""
     return (
@@ -61,6 +62,8 @@ def _transition(user: Any, project_and_action: Any) -> bool:
     if not project_and_action:
         return False
     project, action = project_and_action
+    if action == "submit" and not may_post(user):  # a muted proposer waits
+        return False
     return lifecycle.allowed_by_role(user, project, action)
 
 
@@ -94,7 +97,7 @@ def reports_progress_of(user: Any, project: Any) -> bool:
         project.place is not None and is_verified_authority_for(user, project.place))
 
 
-@rule("projects.report_progress")
+@rule("projects.report_progress", posting=True)
 def _report_progress(user: Any, project: Any) -> bool:
     """Once a project is accepted (and while in progress or completed) its proposer or the
     authority of its place posts updates, milestones, money raised and spent."""
@@ -105,16 +108,10 @@ def _report_progress(user: Any, project: Any) -> bool:
 # -- comments and questions (diaspora/projects/comments.py) ------------------------------------
 
 
-def _may_speak(user: Any) -> bool:
-    """Whether a member may write on the site at all. The one place issue 10's sanctions
-    (muted, blocked) will refuse them; today every active member may."""
-    return is_member(user)
-
-
-@rule("projects.comment")
+@rule("projects.comment", posting=True)
 def _comment(user: Any, project: Any) -> bool:
     """A member comments, asks or answers on a project everyone can see."""
-    return _may_speak(user) and project is not None and project.status in PUBLIC_STATES
+    return project is not None and project.status in PUBLIC_STATES
 
 
 @rule("projects.answer_officially")
@@ -126,12 +123,12 @@ def _answer_officially(user: Any, project: Any) -> bool:
     return project.proposer_id == user.id or is_verified_authority_for(user, project.place)
 
 
-@rule("projects.edit_comment")
+@rule("projects.edit_comment", posting=True)
 def _edit_comment(user: Any, comment: Any) -> bool:
     """Its author, for a short while after writing, while nobody hid or deleted it."""
     from diaspora.projects.comments import still_editable
 
-    return (_may_speak(user) and comment is not None and comment.author_id == user.id
+    return (comment is not None and comment.author_id == user.id
             and still_editable(comment))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import lazyload, with_expression
 
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.models import User
-from diaspora.accounts.permissions import can, require, verified_place_ids
+from diaspora.accounts.permissions import can, refuse_if_muted, require, verified_place_ids
 from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
@@ -295,6 +295,8 @@ def transition(actor: User, project: Project, action: str, *, note: str = "",
             _l("This can't be done now: the project is “%(state)s”.",
                state=lifecycle.STATE_LABELS[project.status]))
     if not can(actor, "projects.transition", (project, action)):
+        if action == "submit":
+            refuse_if_muted(actor)  # says until when
         if action in ("publish", "return", "reject") and project.proposer_id == getattr(
                 actor, "id", None):
             raise PermissionDenied(_l("Nobody moderates their own proposal: another "

@@ -21,7 +21,7 @@ from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select,
 from sqlalchemy.exc import IntegrityError
 
 from diaspora.accounts.models import Profile, User
-from diaspora.accounts.permissions import can, require
+from diaspora.accounts.permissions import can, refuse_if_muted, require
 from diaspora.delivery import audience as audiences
 from diaspora.delivery import service as delivery
 from diaspora.delivery.audience import COUNTRY, HOME, Audience
@@ -334,6 +334,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def create_survey(actor: User, settings: SurveySettings) -> Survey:
     require(actor, "surveys.manage")
+    refuse_if_muted(actor)
     survey = Survey(status=DRAFT, created_by_id=actor.id)
     _apply_settings(survey, settings)
     db.session.add(survey)
