@@ -61,6 +61,10 @@ def document_max_bytes() -> int:
                                        DEFAULT_DOCUMENT_MAX_BYTES))
 
 
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.3g}"
+
+
 def _kind_of(data: bytes) -> str | None:
     """What the bytes are, whatever the file was called or claimed to be."""
     if data.startswith(b"%PDF-"):
@@ -81,8 +85,8 @@ def read_document(data: bytes) -> tuple[bytes, str]:
         raise ValidationError(_l("The file is empty."), field="document")
     if len(data) > limit:
         raise ValidationError(
-            _l("The file is too large (at most %(size)s MB).",
-               size=f"{limit / (1024 * 1024):.3g}"), field="document")
+            _l("The file is too large (at most %(size)s MB).", size=megabytes(limit)),
+            field="document")
     kind = _kind_of(data)
     if kind == "pdf":
         return data, PDF

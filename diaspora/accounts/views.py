@@ -274,7 +274,7 @@ def request_authority() -> ResponseReturnValue:
     limit = authority.document_max_bytes()
     form.document.description = _(
         "A photo or scan of your appointment order or service card: JPEG, PNG, WebP or PDF, "
-        "at most %(size)s MB. Only moderators see it.", size=f"{limit / (1024 * 1024):.3g}")
+        "at most %(size)s MB. Only moderators see it.", size=authority.megabytes(limit))
     last = authority.last_request(current_user)
     if request.method == "GET" and last is not None:
         # Another place of the same authority: what they typed last time, ready to send.
