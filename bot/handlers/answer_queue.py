@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 from telegram.ext import filters as tg_filters
@@ -65,10 +66,13 @@ async def queue_command(update: Update, context: Ctx) -> None:
     if not found.items:
         await say(update, context, _l("No proposal is waiting for your answer."))
         return
-    lines = [f"<b>{h(context, locale, _l('Proposals waiting for your answer'))}</b>"]
+    heading = h(context, locale, _l("Proposals waiting for your answer"))
+    lines = [f"<b>{heading}</b>"]
     for number, item in enumerate(found.items, start=1):
         waited = ("" if item.days is None
-                  else " · " + h(context, locale, _l("waiting %(days)s days", days=item.days)))
+                  else " · " + h(context, locale, lazy_ngettext(
+                      "waiting for an answer for %(num)d day",
+                      "waiting for an answer for %(num)d days", item.days)))
         answer = h(context, locale, _l("Answer on the site"))
         lines += ["", f"<b>{number}. {esc(item.title)}</b>", f"📍 {esc(item.place)}{waited}",
                   f'<a href="{esc(item.url)}">{answer}</a>']
