@@ -133,6 +133,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Members' reports: at this many open reports an item hides itself until a moderator
         # decides (moderation/queue_sources.py).
         "REPORTS_TO_HIDE": env.integer("REPORTS_TO_HIDE", 3, minimum=1),
+        # A local authority's proof of position (an image or a PDF), kept in the database.
+        "AUTHORITY_DOCUMENT_MAX_BYTES": env.integer("AUTHORITY_DOCUMENT_MAX_BYTES",
+                                                    5 * 1024 * 1024, minimum=1),
         "WTF_CSRF_TIME_LIMIT": None,
         # Every message a form shows comes from our catalogs (WTForms ships no Kyrgyz).
         "WTF_I18N_ENABLED": False,

@@ -100,7 +100,8 @@ def test_every_feature_in_the_list_is_plugged_in(app) -> None:
                                         "project.status", "project.update",
                                         "project.comment", "project.published_here",
                                         "project.supported_status", "notifications.digest",
-                                        "moderation.sanction", "moderation.decision"}
+                                        "moderation.sanction", "moderation.decision",
+                                        "authority.decision"}
     assert {"load-places", "create-admin", "news-publish-due", "bootstrap", "seed-demo"} <= set(
         app.cli.list_commands(None))
 

@@ -143,15 +143,18 @@ class World:
         assert post.status == status
         return post
 
-    def authority_request(self, who: str = "applicant", *, verified: bool = False
-                          ) -> AuthorityPlace:
+    def authority_request(self, who: str = "applicant", *, verified: bool = False,
+                          document: bool = False) -> AuthorityPlace:
         """A request to speak for a third place, by a new applicant or by `who`."""
         applicant = (self.make_user("authority") if who == "applicant" else self.users[who])
         third = db.session.scalar(sa.select(Place).where(
             Place.level == 2, Place.id.not_in([p.id for p in self.places.values()]))
             .order_by(Place.code).limit(1))
         link = AuthorityPlace(user_id=applicant.id, place_id=third.id, organisation="X",
-                              verified_at=utcnow() if verified else None)
+                              position="Head", verified_at=utcnow() if verified else None)
+        if document:
+            link.document, link.document_type, link.document_size = (
+                b"%PDF-1.4 walker", "application/pdf", 15)
         db.session.add(link)
         db.session.commit()
         return link
@@ -327,8 +330,19 @@ def _decide_url(decision: str, who: str, verified: bool) -> Callable[[World], st
     return url
 
 
+def _document_url(who: str, document: bool = True) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        link = world.authority_request(who, document=document)
+        return f"/moderation/authorities/{link.id}/document"
+
+    return url
+
+
+REASON = {"reason": "The order names someone else."}
+
+
 def _authority_form(where: str) -> Callable[[World], dict]:
-    return lambda world: {"organisation": "Walker aiyl okmotu",
+    return lambda world: {"position": "Head", "organisation": "Walker aiyl okmotu",
                           "place_id": str(world.place(where).id)}
 
 
@@ -895,16 +909,40 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "moderation.decide_authority": [
         Case("POST", _decide_url("verify", "applicant", False), STAFF_DO, state="verify pending"),
-        Case("POST", _decide_url("reject", "applicant", False), STAFF_DO, state="reject pending"),
-        Case("POST", _decide_url("verify", "applicant", True),
-             answers(403, anonymous=LOGIN, moderator=REDIRECT_NOTHING_DONE,
-                     admin=REDIRECT_NOTHING_DONE), state="verify verified"),
+        Case("POST", _decide_url("reject", "applicant", False), STAFF_DO, REASON,
+             state="reject pending"),
+        # Rejecting and revoking say why: without a reason nothing happens.
+        *(Case("POST", _decide_url(decision, "applicant", verified),
+               answers(403, anonymous=LOGIN, moderator=REDIRECT_NOTHING_DONE,
+                       admin=REDIRECT_NOTHING_DONE), {"reason": " "},
+               state=f"{decision} without a reason")
+          for decision, verified in (("reject", False), ("revoke", True))),
+        Case("POST", _decide_url("revoke", "applicant", True), STAFF_DO, REASON,
+             state="revoke verified"),
+        *(Case("POST", _decide_url(decision, "applicant", verified),
+               answers(403, anonymous=LOGIN, moderator=REDIRECT_NOTHING_DONE,
+                       admin=REDIRECT_NOTHING_DONE), REASON, state=state)
+          for decision, verified, state in (("verify", True, "verify verified"),
+                                            ("reject", True, "reject verified"),
+                                            ("revoke", False, "revoke pending"))),
         # An authority cannot verify its own request for another place.
-        *(Case("POST", _decide_url(decision, "authority_here", False), STAFF_DO,
+        *(Case("POST", _decide_url(decision, "authority_here", False), STAFF_DO, REASON,
                state=f"{decision} own request of authority_here")
           for decision in ("verify", "reject")),
         Case("POST", "/moderation/authorities/999999/verify", answers(404, anonymous=LOGIN),
              state="missing"),
+    ],
+    "moderation.authorities": [Case("GET", "/moderation/authorities", STAFF)],
+    # A request's document: staff and the member who sent it; a 404 for everybody else.
+    "moderation.authority_document": [
+        Case("GET", _document_url("applicant"), answers(404, moderator=200, admin=200),
+             state="another member's"),
+        Case("GET", _document_url("authority_here"),
+             answers(404, authority_here=200, moderator=200, admin=200),
+             state="authority_here's own"),
+        Case("GET", _document_url("authority_here", document=False), answers(404),
+             state="no document"),
+        Case("GET", "/moderation/authorities/999999/document", answers(404), state="missing"),
     ],
     "moderation.add_community": [
         Case("GET", "/moderation/places", STAFF),
@@ -1515,7 +1553,7 @@ def _case(endpoint: str, method: str, state: str) -> Case:
      "'broadcasts', 'news_posts', 'outbox']"),
     ("authority.verify", "moderation.decide_authority", "POST", "verify pending",
      "authority_here: expected 403, got 302 and expected nothing to change, changed: "
-     "['audit_log', 'authority_places']"),
+     "['audit_log', 'authority_places', 'notifications']"),
     ("news.write_for_place", "news.create", "POST", "for elsewhere/draft",
      "authority_here: expected 200, got 302"),
 ])

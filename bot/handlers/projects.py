@@ -592,3 +592,6 @@ def register(application: Application) -> None:
     menu.add_command(application, "propose", _l("Propose a project for your home community"),
                      order=27)
     application.add_handler(LIST.handler(list_button))
+    from bot.handlers import answer_queue  # an authority's /queue: its own module
+
+    answer_queue.register(application)

@@ -64,7 +64,8 @@ def _create_demo_accounts(extra_members: int) -> None:
         db.session.add(user)
         if role == "authority" and home is not None:
             user.authority_places.append(AuthorityPlace(
-                place_id=home.id, organisation=name, verified_at=utcnow()))
+                place_id=home.id, organisation=name, position="Айыл өкмөтүнүн башчысы",
+                verified_at=utcnow()))
     for n in range(extra_members):
         country = rng.choice(DEMO_COUNTRIES)
         user = User(role="member", locale=rng.choice(["ky", "ky", "ru", "en"]))

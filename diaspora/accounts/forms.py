@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -126,12 +127,25 @@ class ProfileForm(FlaskForm):
 
 
 class AuthorityRequestForm(FlaskForm):
+    """One place per request (accounts/authority.py says why); sent again for another."""
+
+    position = StringField(
+        _l("Your position"),
+        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
+        description=_l("For example: Head of the aiyl okmotu."),
+    )
     organisation = StringField(
         _l("Name of your authority"),
         validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
         description=_l("For example: Kochkor aiyl okmotu."),
     )
     place_id = IdSelectField(_l("Place it serves"), validators=[InputRequired(REQUIRED)])
+    document = FileField(
+        _l("A document that shows your position (optional)"),
+        description=_l("A photo or scan of your appointment order or service card: JPEG, "
+                       "PNG, WebP or PDF, at most %(size)s MB. Only moderators see it.",
+                       size=5),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -137,7 +138,14 @@ class Profile(db.Model):
 
 
 class AuthorityPlace(db.Model):
-    """A place an authority account speaks for; usable once a moderator verified it."""
+    """A request to speak for a place as its local authority, and what moderators decided.
+
+    One row per (member, place), kept after a decision so the member sees "rejected" or
+    "revoked" with the reason. `verified_at` is set only while the authority is verified:
+    revocation clears it (the time it was verified stays in the audit row), so every check,
+    in Python (`verified`) or in SQL (`verified_at IS NOT NULL`), stops at once. Asking
+    again for the same place reopens the row as a new request.
+    """
 
     __tablename__ = "authority_places"
     __table_args__ = (UniqueConstraint("user_id", "place_id"),)
@@ -146,11 +154,29 @@ class AuthorityPlace(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
     organisation: Mapped[str | None] = mapped_column(String(200))
+    # "Head of the aiyl okmotu": what the member says they are there (None for old rows).
+    position: Mapped[str | None] = mapped_column(String(120))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    revoke_reason: Mapped[str | None] = mapped_column(String(500))
+    # An optional proof (an appointment order, a service card): a re-encoded image or a PDF,
+    # served only to staff and to the member (accounts/authority.py). The bytes are loaded
+    # only when served.
+    document_type: Mapped[str | None] = mapped_column(String(40))
+    document_size: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     user: Mapped[User] = relationship(back_populates="authority_places", foreign_keys=[user_id])
     place: Mapped[Place] = relationship(lazy="joined")
@@ -158,6 +184,21 @@ class AuthorityPlace(db.Model):
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def status(self) -> str:
+        """pending, verified, rejected or revoked."""
+        if self.verified_at is not None:
+            return "verified"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.rejected_at is not None:
+            return "rejected"
+        return "pending"
+
+    @property
+    def has_document(self) -> bool:
+        return self.document_type is not None
 
 
 class TelegramToken(db.Model):

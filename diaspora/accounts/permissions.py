@@ -218,8 +218,9 @@ def _request_authority(user: Any, obj: Any) -> bool:
 
 
 @rule("authority.verify")
-def _verify_authority(user: Any, obj: Any) -> bool:
-    return is_staff(user)
+def _verify_authority(user: Any, link: Any) -> bool:
+    """Staff verify, reject and revoke authorities; nobody decides on their own request."""
+    return is_staff(user) and (link is None or link.user_id != user.id)
 
 
 @rule("authority.act_for_place")

@@ -21,9 +21,17 @@ from zxcvbn import zxcvbn
 
 from diaspora import timezones
 from diaspora.accounts import choices
-from diaspora.accounts.models import ROLES, AuthorityPlace, Profile, User
+from diaspora.accounts.authority import (  # noqa: F401  (the services of authority requests)
+    pending_authorities,
+    reject_authority,
+    request_authority,
+    revoke_authority,
+    verified_authorities,
+    verify_authority,
+)
+from diaspora.accounts.models import ROLES, Profile, User
 from diaspora.accounts.permissions import require
-from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from diaspora.errors import NotFound, PermissionDenied, ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import LANGUAGE_NAMES, normalize_locale
 from diaspora.models import utcnow
@@ -430,66 +438,6 @@ def list_users(page: int = 1, per_page: int = 50, query: str = "") -> Any:
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def request_authority(actor: User, place: Place | None, organisation: str) -> AuthorityPlace:
-    """A member says they speak for a local authority; a moderator must verify it."""
-    require(actor, "authority.request")
-    if place is None:
-        raise ValidationError(_l("Choose the place your authority serves."), field="place_id")
-    organisation = " ".join((organisation or "").split())[:200]
-    if not organisation:
-        raise ValidationError(_l("Name your authority."), field="organisation")
-    existing = db.session.scalar(
-        select(AuthorityPlace).where(
-            AuthorityPlace.user_id == actor.id, AuthorityPlace.place_id == place.id
-        )
-    )
-    if existing:
-        raise InvalidTransition(_l("You have already asked to represent this place."))
-    link = AuthorityPlace(user_id=actor.id, place_id=place.id, organisation=organisation)
-    if actor.role == "member":
-        actor.role = "authority"
-    db.session.add(link)
-    db.session.commit()
-    return link
-
-
-def pending_authorities() -> list[AuthorityPlace]:
-    return list(
-        db.session.scalars(
-            select(AuthorityPlace)
-            .where(AuthorityPlace.verified_at.is_(None))
-            .order_by(AuthorityPlace.requested_at)
-        )
-    )
-
-
-def verify_authority(actor: User, link: AuthorityPlace) -> AuthorityPlace:
-    require(actor, "authority.verify", link)
-    if link.verified_at is not None:
-        raise InvalidTransition(_l("This authority is already verified."))
-    link.verified_at = utcnow()
-    link.verified_by_id = actor.id
-    if link.user.role == "member":
-        link.user.role = "authority"
-    audit.record(actor, "authority.verify", link, before={"verified": False},
-                 after={"verified": True, "user_id": link.user_id, "place_id": link.place_id})
-    db.session.commit()
-    return link
-
-
-def reject_authority(actor: User, link: AuthorityPlace, reason: str = "") -> None:
-    require(actor, "authority.verify", link)
-    user = link.user
-    audit.record(actor, "authority.reject", link,
-                 before={"user_id": link.user_id, "place_id": link.place_id},
-                 after={"reason": reason} if reason else None)
-    db.session.delete(link)
-    db.session.flush()
-    if user.role == "authority" and not user.authority_places:
-        user.role = "member"
-    db.session.commit()
-
-
 def create_admin(email: str, password: str) -> User:
     address = check_email(email)
     problems = password_problems(password, address)
@@ -638,15 +586,7 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
             },
         },
         "profile": profile_data,
-        "authorities": [
-            {
-                "organisation": link.organisation,
-                "place": link.place.code,
-                "requested_at": _iso(link.requested_at),
-                "verified_at": _iso(link.verified_at),
-            }
-            for link in user.authority_places
-        ],
+        "authorities": _authority_requests(user),
         "bot_state": _bot_state_export(user),
         **{section.name: section.export(user) for section in _personal_data_sections()},
         "audit_log_about_you": _audit_about(user, records),
@@ -654,6 +594,12 @@ def export_personal_data(actor: User, user: User) -> dict[str, Any]:
         # ...): found through the foreign keys, so a new feature's rows are never forgotten.
         "records": records,
     }
+
+
+def _authority_requests(user: User) -> list[dict[str, Any]]:
+    from diaspora.accounts.authority import export_requests
+
+    return export_requests(user)
 
 
 def _privacy_history(user: User) -> list[dict[str, Any]]:

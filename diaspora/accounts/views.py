@@ -20,7 +20,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from diaspora import timezones
-from diaspora.accounts import service, sessions, two_factor
+from diaspora.accounts import authority, service, sessions, two_factor
 from diaspora.accounts import telegram as telegram_accounts
 from diaspora.accounts.deeplink import open_in_telegram
 from diaspora.accounts.forms import (
@@ -172,6 +172,7 @@ def account() -> ResponseReturnValue:
         profile_complete=service.is_profile_complete(profile),
         summary=service.profile_summary(current_user, current_locale()),
         confirm_form=ConfirmForm(),
+        authority_requests=authority.own_requests(current_user),
         two_factor_enrolled=two_factor.required(current_user)
         and two_factor.is_enrolled(_me()),
     )
@@ -274,12 +275,25 @@ def request_authority() -> ResponseReturnValue:
         "": [("", _("— choose —"))],
         **{name: [(str(value), label) for value, label in options] for name, options in groups},
     }
+    limit = authority.document_max_bytes()
+    form.document.description = _(
+        "A photo or scan of your appointment order or service card: JPEG, PNG, WebP or PDF, "
+        "at most %(size)s MB. Only moderators see it.", size=authority.megabytes(limit))
+    last = authority.last_request(current_user)
+    if request.method == "GET" and last is not None:
+        # Another place of the same authority: what they typed last time, ready to send.
+        form.position.data, form.organisation.data = last.position, last.organisation
     if form.validate_on_submit():
+        upload = form.document.data
+        # One byte past the limit is enough to refuse it; the rest is never read.
+        data = upload.read(limit + 1) if upload and getattr(upload, "filename", "") else None
         try:
             service.request_authority(
-                current_user, places.get_place(int(form.place_id.data or 0)), form.organisation.data
+                current_user, places.get_place(int(form.place_id.data or 0)),
+                form.organisation.data, form.position.data, data,
             )
         except DomainError as error:
+            # The form comes back with everything typed; only the file must be chosen again.
             show_domain_error(form, error)
         except ValueError:
             form.place_id.errors = [_("Choose the place your authority serves.")]

@@ -249,13 +249,17 @@ def _act_on_reported(actor: Any, first_report_id: int, name: str, reason: str) -
 
 
 def _authority_item_of(link: AuthorityPlace) -> QueueItem:
+    from diaspora.accounts.authority import document_url
+
     place = link.place.full_name(_locale()) if link.place is not None else ""
-    details = tuple(x for x in (getattr(link, "position", None), link.user.email) if x)
+    document = document_url(link)
+    details = tuple(x for x in (link.position, link.user.email,
+                                str(_l("A document is attached.")) if document else None) if x)
     return QueueItem(
         source=AUTHORITY, item_id=link.id, token=str(int(link.requested_at.timestamp())),
         label=_l("Authority awaiting verification"),
         title=f"{link.organisation} — {place}", excerpt=link.user.name,
-        url=f"/moderation/members/{link.user_id}", author_id=link.user_id,
+        url=document or f"/moderation/members/{link.user_id}", author_id=link.user_id,
         created_at=link.requested_at, history_of=("authorityplace", link.id),
         actions=(action("approve", label=_l("Verify")), action("reject", reason_required=True)),
         details=details)
@@ -268,10 +272,10 @@ def _locale() -> str:
 
 
 def _pending_links(limit: int, link_id: int | None = None) -> list[AuthorityPlace]:
-    stmt = (select(AuthorityPlace).where(AuthorityPlace.verified_at.is_(None))
-            .order_by(AuthorityPlace.requested_at).limit(limit))
-    if hasattr(AuthorityPlace, "revoked_at"):  # a revoked link is history, not a request
-        stmt = stmt.where(AuthorityPlace.revoked_at.is_(None))
+    stmt = (select(AuthorityPlace)
+            .where(AuthorityPlace.verified_at.is_(None), AuthorityPlace.rejected_at.is_(None),
+                   AuthorityPlace.revoked_at.is_(None))
+            .order_by(AuthorityPlace.requested_at, AuthorityPlace.id).limit(limit))
     if link_id is not None:
         stmt = stmt.where(AuthorityPlace.id == link_id)
     return list(db.session.scalars(stmt))
@@ -287,12 +291,12 @@ def _authority_item(link_id: int) -> QueueItem | None:
 
 
 def _act_on_authority(actor: Any, link_id: int, name: str, reason: str) -> None:
-    from diaspora.accounts import service as accounts
+    from diaspora.accounts import authority
 
     link = db.session.get(AuthorityPlace, link_id)
     if link is None:
         return
     if name == "approve":
-        accounts.verify_authority(actor, link)
+        authority.verify_authority(actor, link)
     elif name == "reject":
-        accounts.reject_authority(actor, link, reason)
+        authority.reject_authority(actor, link, reason)

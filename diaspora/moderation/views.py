@@ -25,8 +25,6 @@ from wtforms import SelectField, StringField, widgets
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from diaspora import timezones
-from diaspora.accounts import service as accounts
-from diaspora.accounts.models import AuthorityPlace
 from diaspora.accounts.permissions import can
 from diaspora.errors import DomainError
 from diaspora.extensions import db
@@ -144,23 +142,13 @@ def _back() -> str:
                    lang=request.args.get("lang"))
 
 
-@bp.post("/authorities/<int:link_id>/<any(verify, reject):decision>")
+@bp.post("/authorities/<int:link_id>/<any(verify, reject, revoke):decision>")
 @login_required
 def decide_authority(link_id: int, decision: str) -> ResponseReturnValue:
-    link = db.session.get(AuthorityPlace, link_id) or abort(404)
-    if not can(current_user, "authority.verify", link):
-        abort(403)
-    if ConfirmForm().validate_on_submit():
-        try:
-            if decision == "verify":
-                accounts.verify_authority(current_user, link)
-                flash(_("The authority is verified."), "success")
-            else:
-                accounts.reject_authority(current_user, link)
-                flash(_("The request was rejected."), "info")
-        except DomainError as error:
-            flash(str(error.message), "error")
-    return redirect(url_for("moderation.dashboard"))
+    """Verify, reject (with a reason) or revoke (with a reason): authority_views.py."""
+    from diaspora.moderation.authority_views import decide
+
+    return decide(link_id, decision)
 
 
 @bp.route("/places", methods=["GET", "POST"])

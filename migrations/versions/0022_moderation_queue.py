@@ -2,7 +2,7 @@
 is what lets only one of two moderators deciding at once through)
 
 Revision ID: 0022_moderation_queue
-Revises: 0018_sanctions
+Revises: 0020_authority_verification
 Create Date: 2026-11-28 12:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022_moderation_queue'
-down_revision = "0018_sanctions"
+down_revision = "0020_authority_verification"
 branch_labels = None
 depends_on = None
 

@@ -106,7 +106,9 @@ def test_authority_request_then_verification(app, client, make_user, here) -> No
     applicant = make_user("member")
     login(client, applicant)
     response = client.post(
-        "/account/authority", data={"organisation": "Kochkor aiyl okmotu", "place_id": str(here.id)}
+        "/account/authority", data={"position": "Head of the aiyl okmotu",
+                                    "organisation": "Kochkor aiyl okmotu",
+                                    "place_id": str(here.id)}
     )
     assert response.status_code == 302
     assert "waiting for a moderator" in client.get("/account?lang=en").get_data(as_text=True)
@@ -131,7 +133,8 @@ def test_authority_request_then_verification(app, client, make_user, here) -> No
         user = db.session.get(User, applicant.id)
         assert can(user, "authority.act_for_place", here)
         assert not can(user, "authority.act_for_place", place_by_code("KG-O"))
-        assert db.session.scalar(sa.select(AuditEntry.action)) == "authority.verify"
+        assert db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all() == [
+            "authority.request", "authority.verify"]
 
 
 def test_authority_request_refuses_missing_place(client, make_user) -> None:
