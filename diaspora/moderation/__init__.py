@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from diaspora.accounts.service import register_personal_data
     from diaspora.moderation import (
+        chat_views,  # noqa: F401  (the moderators' Telegram chat pages, on bp)
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
     )
