@@ -69,8 +69,8 @@ def post_text(app: Flask, locale: str, item: Any) -> str:
         lines.append(esc(clip(item.excerpt, EXCERPT)))
     when = format_when(item.created_at, locale, "UTC")
     lines.append(f"<i>{esc(when)} (UTC)</i>")
-    lines.append(f'<a href="{html.escape(url, quote=True)}">'
-                 f"{esc(render(app, locale, _l('Open on the website')))}</a>")
+    link_text = esc(render(app, locale, _l("Open on the website")))
+    lines.append(f'<a href="{html.escape(url, quote=True)}">{link_text}</a>')
     return "\n".join(lines)
 
 
@@ -85,7 +85,7 @@ def decided_line(app: Flask, locale: str, decision: Any) -> str:
         return "☑️ " + esc(render(app, locale, _l("No longer waiting for a decision.")))
     when = format_when(decision.decided_at, locale, "UTC")
     return "✅ " + esc(render(app, locale, _l(
-        "%(action)s — %(name)s, %(when)s (UTC)",
+        "%(action)s: decided by %(name)s, %(when)s (UTC)",
         action=decision.action_label, name=decision.actor_name, when=when)))
 
 

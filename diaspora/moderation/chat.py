@@ -63,7 +63,7 @@ NOT_STAFF = _l("Only moderators can decide here. Join your Telegram to your Meke
 NOT_STAFF_TO_LINK = _l("Only a moderator whose Telegram is joined to their Mekendesh staff "
                        "account can link this chat.")
 CODE_INVALID = _l("This code is wrong or has expired. Make a new one on the website: "
-                  "Moderation → Telegram chat.")
+                  "Moderation → Moderators' Telegram chat.")
 
 
 # -- linking -----------------------------------------------------------------------------------

@@ -208,7 +208,7 @@ def test_an_item_is_posted_and_a_moderator_approves_it(app, bot, tg, client, mak
     edited = wait_for(lambda: not current(tg, group, post["message_id"]).get("reply_markup")
                       and current(tg, group, post["message_id"]), what="the edit")
     assert TITLE in edited["text"]
-    assert re.search(r"✅ Publish — Aida, .+\d\d:\d\d \(UTC\)", edited["text"])
+    assert re.search(r"✅ Publish: decided by Aida, .+\d\d:\d\d \(UTC\)", edited["text"])
     answers = [q["answer"] for q in tg.callback_answers().values() if q["answer"]]
     assert any("Done" in a.get("text", "") for a in answers)
     with app.app_context():
@@ -229,7 +229,7 @@ def test_a_member_pressing_is_refused(app, bot, tg, client, make_user, here, mod
     stranger = tg.make_user(next(_ids), first_name="Nobody", language_code="en")
     for who in (member, stranger):
         query = tg.press_button(who, post, buttons(post)["Publish"])["callback_query"]["id"]
-        answer = wait_for(lambda: tg.callback_answers()[query]["answer"], what="refusal")
+        answer = wait_for(lambda q=query: tg.callback_answers()[q]["answer"], what="refusal")
         assert answer["show_alert"] is True
     assert "модератор" in tg.callback_answers()[min(tg.callback_answers())]["answer"]["text"]
     assert current(tg, group, post["message_id"]).get("reply_markup")  # still open
@@ -263,7 +263,7 @@ def test_a_reason_is_asked_in_the_chat_and_taken_from_the_moderator(
     tg.send_text(person, "The budget has no quotes", chat=group, reply_to=ask["message"])
     wait_for(lambda: not current(tg, group, post["message_id"]).get("reply_markup"),
              what="the decision")
-    assert "✅ Reject — Aida" in current(tg, group, post["message_id"])["text"]
+    assert "✅ Reject: decided by Aida" in current(tg, group, post["message_id"])["text"]
     with app.app_context():
         project = db.session.get(Project, project_id)
         assert project.status == "rejected"
@@ -330,7 +330,7 @@ def test_two_moderators_pressing_at_once_make_one_decision(app, bot, tg, client,
         assert len(decided) == 1
         winner = "Aida" if decided[0].actor_id == aida_id else "Bakyt"
         db.session.remove()
-    line = f"✅ Publish — {winner}"
+    line = f"✅ Publish: decided by {winner}"
     assert line in current(tg, first, post_1["message_id"])["text"]
     assert line in current(tg, second, post_2["message_id"])["text"]
     texts = [tg.callback_answers()[q]["answer"].get("text", "") for q in queries.values()]
@@ -351,12 +351,15 @@ def test_same_chat_double_press_gives_already_decided(app, bot, tg, client, make
     second = tg.press_button(bakyt, post, buttons(post)["Publish"])["callback_query"]["id"]
     wait_for(lambda: tg.callback_answers()[first]["answer"]
              and tg.callback_answers()[second]["answer"], what="answers")
-    assert tg.callback_answers()[second]["answer"]["text"].startswith("Already decided by Aida")
     with app.app_context():
         assert db.session.get(Project, project_id).status == "published"
-        assert len(db.session.scalars(sa.select(AuditEntry).where(
-            AuditEntry.action == "project.publish")).all()) == 1
+        (entry,) = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "project.publish")).all()
+        winner = "Aida" if entry.actor_id == aida_id else "Bakyt"
         db.session.remove()
+    texts = sorted(tg.callback_answers()[q]["answer"]["text"] for q in (first, second))
+    assert texts[0].startswith(f"Already decided by {winner}: Publish")
+    assert texts[1] == "Done: Publish."
 
 
 def test_a_decision_on_the_web_closes_the_message(app, bot, tg, client, make_user, here,
@@ -374,7 +377,7 @@ def test_a_decision_on_the_web_closes_the_message(app, bot, tg, client, make_use
     queue.decide(web_moderator, key, "publish")
     closed = wait_for(lambda: not current(tg, group, post["message_id"]).get("reply_markup")
                       and current(tg, group, post["message_id"]), what="closed by the poll")
-    assert "✅ Publish — Cholpon" in closed["text"]
+    assert "✅ Publish: decided by Cholpon" in closed["text"]
     with app.app_context():
         assert db.session.get(Project, project_id).status == "published"
         db.session.remove()
