@@ -56,6 +56,8 @@ CODE_LENGTH = 8
 # A claim (a post row without its message) older than this was left by a bot that stopped
 # between claiming and sending: it is dropped, and the entry posted again.
 CLAIM_TTL = timedelta(minutes=2)
+# A question for a reason nobody answered within a day is forgotten (it holds a Telegram id).
+ASK_TTL = timedelta(days=1)
 DEFAULT_LOCALE = "ky"
 
 NOT_STAFF = _l("Only moderators can decide here. Join your Telegram to your Mekendesh staff "
@@ -229,6 +231,8 @@ def poll_plan(batch: int) -> Plan:
     now = utcnow()
     db.session.execute(sa.delete(ModerationChatPost).where(
         ModerationChatPost.message_id.is_(None), ModerationChatPost.posted_at < now - CLAIM_TTL))
+    db.session.execute(sa.delete(ModerationReasonAsk).where(
+        ModerationReasonAsk.asked_at < now - ASK_TTL))
     db.session.commit()
     items = queue.pending_items(None)
     keys = [item.key for item in items]
