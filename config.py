@@ -130,6 +130,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
         # Uploads and forms: anything larger is answered with 413.
         "MAX_CONTENT_LENGTH": env.integer("MAX_CONTENT_LENGTH", 8 * 1024 * 1024, minimum=1),
+        # Members' reports: at this many open reports an item hides itself until a moderator
+        # decides (moderation/queue_sources.py).
+        "REPORTS_TO_HIDE": env.integer("REPORTS_TO_HIDE", 3, minimum=1),
         "WTF_CSRF_TIME_LIMIT": None,
         # Every message a form shows comes from our catalogs (WTForms ships no Kyrgyz).
         "WTF_I18N_ENABLED": False,

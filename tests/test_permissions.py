@@ -411,6 +411,14 @@ def _project_url(status: str = "published", suffix: str = "", *, where: str = "h
     return url
 
 
+def _queue_key(world: World) -> str:
+    """The moderators' queue entry of the project the case just made."""
+    from diaspora.moderation import queue
+
+    return next(item.key for item in queue.pending_items(None, "project")
+                if item.item_id == world.last.id)
+
+
 def _with_project(status: str, page: str) -> Callable[[World], str]:
     """`page` (a list), with a project in it."""
     def url(world: World) -> str:
@@ -889,6 +897,16 @@ ROUTES: dict[str, list[Case]] = {
                      admin=REDIRECT_NOTHING_DONE), state="cancelled"),
     ],
     "moderation.dashboard": [Case("GET", "/moderation/", STAFF)],
+    # One decision of the queue (a proposal awaiting moderation, made by a member): staff
+    # publish it; a reason-less rejection is refused in place with the queue shown again.
+    "moderation.decide": [
+        Case("POST", _with_project("submitted", "/moderation/queue/decide"), STAFF_DO,
+             lambda w: {"key": _queue_key(w), "action": "approve"}, "approve"),
+        Case("POST", _with_project("submitted", "/moderation/queue/decide"),
+             answers(403, anonymous=LOGIN, moderator=Answer(422, UNCHANGED),
+                     admin=Answer(422, UNCHANGED)),
+             lambda w: {"key": _queue_key(w), "action": "reject"}, "reject without a reason"),
+    ],
     "moderation.decide_authority": [
         Case("POST", _decide_url("verify", "applicant", False), STAFF_DO, state="verify pending"),
         Case("POST", _decide_url("reject", "applicant", False), STAFF_DO, state="reject pending"),

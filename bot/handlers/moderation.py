@@ -67,6 +67,8 @@ def post_text(app: Flask, locale: str, item: Any) -> str:
              f"<b>{esc(clip(item.title or '', 300))}</b>"]
     if item.excerpt:
         lines.append(esc(clip(item.excerpt, EXCERPT)))
+    lines += [f"<i>{esc(clip(render(app, locale, line), 300))}</i>"
+              for line in getattr(item, "details", ())]  # e.g. the reports' reasons
     when = format_when(item.created_at, locale, "UTC")
     lines.append(f"<i>{esc(when)} (UTC)</i>")
     link_text = esc(render(app, locale, _l("Open on the website")))
@@ -272,8 +274,11 @@ async def on_press(update: Update, context: Ctx) -> None:
     except (AttributeError, ValueError):
         await stale(update, context)
         raise ApplicationHandlerStop from None
+    message = query.message
     outcome = await db(context, service.press, post_id, update.effective_chat.id,
-                       query.from_user.id, action)
+                       query.from_user.id, action,
+                       getattr(message, "message_id", None),
+                       getattr(message, "text_html", None) or "")
     await _tell(update, context, outcome)
     raise ApplicationHandlerStop
 

@@ -454,11 +454,12 @@ def verify_authority(actor: User, link: AuthorityPlace) -> AuthorityPlace:
     return link
 
 
-def reject_authority(actor: User, link: AuthorityPlace) -> None:
+def reject_authority(actor: User, link: AuthorityPlace, reason: str = "") -> None:
     require(actor, "authority.verify", link)
     user = link.user
     audit.record(actor, "authority.reject", link,
-                 before={"user_id": link.user_id, "place_id": link.place_id}, after=None)
+                 before={"user_id": link.user_id, "place_id": link.place_id},
+                 after={"reason": reason} if reason else None)
     db.session.delete(link)
     db.session.flush()
     if user.role == "authority" and not user.authority_places:

@@ -60,6 +60,8 @@ CLAIM_TTL = timedelta(minutes=2)
 ASK_TTL = timedelta(days=1)
 DEFAULT_LOCALE = "ky"
 
+# The queue's own words (queue.decide refuses the same): said before a reason is asked for.
+OWN_CONTENT = _l("Nobody moderates their own content: another moderator will.")
 NOT_STAFF = _l("Only moderators can decide here. Join your Telegram to your Mekendesh staff "
                "account first (send /link to the bot in a private chat).")
 NOT_STAFF_TO_LINK = _l("Only a moderator whose Telegram is joined to their Mekendesh staff "
@@ -279,10 +281,11 @@ def release(post_id: int) -> None:
     db.session.commit()
 
 
-def close_posts(key: str) -> list[Closing]:
+def close_posts(key: str, decision: Any = None) -> list[Closing]:
     """Every open post of a queue entry, in every chat, marked decided; each is returned
-    once (whoever marks it edits it), so two handlers never edit one message twice."""
-    decision = _queue().decision_for(key)
+    once (whoever marks it edits it), so two handlers never edit one message twice.
+    `decision`: the one just taken (its action's own label); else the stored one."""
+    decision = decision or _queue().decision_for(key)
     posts = db.session.scalars(select(ModerationChatPost).where(
         ModerationChatPost.item_key == key, ModerationChatPost.decided_at.is_(None),
         ModerationChatPost.message_id.is_not(None))).all()
@@ -323,25 +326,37 @@ class Outcome:
 
 
 def _presser(telegram_user_id: int) -> tuple[Any, str | None]:
+    """The account behind a Telegram user, if it may decide queue entries (the queue's own
+    rule; outside a web request the role alone counts), and its language."""
     user = registered_chat_user(telegram_user_id)
     locale = normalize_locale(user.locale) if user is not None else None
-    if user is None or not can(user, "staff.area"):
+    if user is None or not can(user, "moderation.queue"):
         return None, locale
     return user, locale
 
 
 def _post_in(post_id: int, chat_id: int) -> ModerationChatPost | None:
     post = db.session.get(ModerationChatPost, post_id)
-    if post is None or post.chat.chat_id != chat_id or post.message_id is None:
+    if post is None or post.chat.chat_id != chat_id:
         return None
     return post
 
 
-def press(post_id: int, chat_id: int, telegram_user_id: int, action: str) -> Outcome:
-    """A button of a posted entry was pressed by a Telegram user."""
+def press(post_id: int, chat_id: int, telegram_user_id: int, action: str,
+          message_id: int | None = None, text: str = "") -> Outcome:
+    """A button of a posted entry was pressed by a Telegram user. `message_id` and `text`:
+    the pressed message, as Telegram shows it."""
     post = _post_in(post_id, chat_id)
     if post is None:
         return Outcome(STALE)
+    if post.message_id is None and message_id is not None:
+        # Pressed before the poll recorded what it sent (it is about to): the message is
+        # known from the press itself, so it can be closed like any other.
+        db.session.execute(
+            sa.update(ModerationChatPost)
+            .where(ModerationChatPost.id == post.id, ModerationChatPost.message_id.is_(None))
+            .values(message_id=message_id, text=text))
+        db.session.commit()
     user, locale = _presser(telegram_user_id)
     if user is None:
         return Outcome(REFUSED, locale, message=NOT_STAFF)
@@ -360,6 +375,8 @@ def _decide(post: ModerationChatPost, user: Any, locale: str | None, action: str
     step = next((a for a in item.actions if a.name == action), None)
     if step is None:
         return Outcome(STALE, locale)
+    if item.author_id is not None and item.author_id == user.id:
+        return Outcome(REFUSED, locale, message=OWN_CONTENT)
     if step.reason_required and reason is None:
         return Outcome(ASK, locale, item=item, action=step, post_id=post.id)
     try:
@@ -369,8 +386,13 @@ def _decide(post: ModerationChatPost, user: Any, locale: str | None, action: str
         return Outcome(ALREADY, locale, decision=already.decision, closings=close_posts(key))
     except DomainError as error:
         db.session.rollback()
+        # Someone decided between our look and decide()'s own (it then finds the entry gone
+        # rather than decided): that moderator was quicker, not a refusal.
+        winner = queue.decision_for(key)
+        if winner is not None:
+            return Outcome(ALREADY, locale, decision=winner, closings=close_posts(key))
         return Outcome(REFUSED, locale, message=error.message)
-    return Outcome(DECIDED, locale, decision=decision, closings=close_posts(key))
+    return Outcome(DECIDED, locale, decision=decision, closings=close_posts(key, decision))
 
 
 def record_ask(post_id: int, telegram_user_id: int, action: str, prompt_message_id: int) -> None:

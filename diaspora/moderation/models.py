@@ -70,6 +70,24 @@ class Report(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(30))
 
 
+class QueueDecision(db.Model):
+    """A moderator's decision on one entry of the queue (moderation/queue.py). The unique key
+    is the lock: of two moderators deciding the same entry at once, one row is written."""
+
+    __tablename__ = "moderation_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(String(30))
+    item_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User", lazy="joined")
+
+
 # -- the moderators' Telegram chat (moderation/chat.py) ---------------------------------------
 
 

@@ -29,3 +29,10 @@ def _view_reports(user: Any, obj: Any) -> bool:
 @rule("audit.export")
 def _export_audit(user: Any, obj: Any) -> bool:
     return is_admin(user)
+
+
+@rule("moderation.queue")
+def _queue(user: Any, obj: Any) -> bool:
+    """The one queue and its decisions: staff (on the web with their second factor; in the
+    moderators' Telegram chat the linked account's role)."""
+    return is_staff(user)

@@ -9,10 +9,13 @@ Moderation imports no feature. A feature that has reportable items registers eac
 answered as "not found"); `describe(ids)` returns, for the items that still exist, what the
 moderators' list shows (a title, an excerpt, a link, the author's id).
 
-The seam for issue 10 (auto-hide at a threshold, telling the author, sanctions): listeners
-registered with `register_listener(app, fn)` are called with each new report inside the
-reporter's transaction, after the row is written; nothing is registered today, so a report
-only waits in the moderators' list.
+A kind that can be taken out of sight also gives `hide(actor, subject_id, reason)` (actor None:
+hidden automatically), `restore(actor, subject_id)` and `hidden(ids)` (which of these items are
+out of sight now). Those are what the moderators' queue offers (moderation/queue_sources.py)
+and what hides an item by itself once REPORTS_TO_HIDE members reported it (`auto_hide`).
+
+Listeners registered with `register_listener(app, fn)` are called with each new report inside
+the reporter's transaction, after the row is written.
 """
 
 from __future__ import annotations
@@ -69,15 +72,21 @@ class SubjectKind:
     label: Any  # a lazy string: "project", "comment on a project"
     resolve: Callable[[Any, int], Any | None]
     describe: Callable[[Sequence[int]], Mapping[int, SubjectInfo]]
+    hide: Callable[[Any, int, str], None] | None = None
+    restore: Callable[[Any, int], None] | None = None
+    hidden: Callable[[Sequence[int]], set[int]] | None = None
 
 
 def register_subject(app: Flask, name: str, label: Any, *,
                      resolve: Callable[[Any, int], Any | None],
-                     describe: Callable[[Sequence[int]], Mapping[int, SubjectInfo]]) -> None:
+                     describe: Callable[[Sequence[int]], Mapping[int, SubjectInfo]],
+                     hide: Callable[[Any, int, str], None] | None = None,
+                     restore: Callable[[Any, int], None] | None = None,
+                     hidden: Callable[[Sequence[int]], set[int]] | None = None) -> None:
     subjects: dict[str, SubjectKind] = app.extensions.setdefault(_SUBJECTS_KEY, {})
     if name in subjects and subjects[name].resolve is not resolve:
         raise ValueError(f"report subject {name!r} is already registered")
-    subjects[name] = SubjectKind(name, label, resolve, describe)
+    subjects[name] = SubjectKind(name, label, resolve, describe, hide, restore, hidden)
 
 
 def register_listener(app: Flask, listener: Callable[[Report], None]) -> None:

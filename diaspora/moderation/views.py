@@ -42,7 +42,7 @@ from diaspora.forms import (
 )
 from diaspora.main.templating import current_locale
 from diaspora.models import utcnow
-from diaspora.moderation import audit
+from diaspora.moderation import audit, queue
 from diaspora.places import service as places
 from diaspora.places.models import Place
 
@@ -100,13 +100,48 @@ def _staff_only() -> None:
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
+    """The one queue: everything waiting for a moderator, the longest waiting first."""
     _staff_only()
-    from diaspora.moderation.reports import open_count
+    return _render_queue()
 
+
+def _render_queue(error_key: str | None = None, error: str | None = None,
+                  reason: str = "", status: int = 200) -> ResponseReturnValue:
+    source = request.args.get("source") or None
+    if source not in queue.sources():
+        source = None
+    items = queue.pending_items(current_user, source)
     return render_template(
-        "moderation/dashboard.html", pending=accounts.pending_authorities(), form=ConfirmForm(),
-        open_reports=open_count(current_user),
-    )
+        "moderation/dashboard.html", items=items, sources=queue.sources(), source=source,
+        counts=queue.counts(current_user), history=queue.history, form=ConfirmForm(),
+        error_key=error_key, error=error, reason=reason), status
+
+
+@bp.post("/queue/decide")
+@login_required
+def decide() -> ResponseReturnValue:
+    """One decision on one entry. A refusal re-renders the queue with the reason the
+    moderator typed kept and the message at the entry."""
+    if not can(current_user, "moderation.queue"):
+        abort(403)
+    key = request.form.get("key", "")[:200]
+    reason = request.form.get("reason", "")
+    if not ConfirmForm().validate_on_submit():
+        return _render_queue(key, _("The form expired: please try again."), reason, 400)
+    try:
+        decision = queue.decide(current_user, key, request.form.get("action", ""), reason)
+    except queue.AlreadyDecided as already:
+        flash(str(already.message), "info")
+        return redirect(_back())
+    except DomainError as error:
+        return _render_queue(key, str(error.message), reason, 422)
+    flash(_("Done: %(action)s.", action=decision.action_label), "success")
+    return redirect(_back())
+
+
+def _back() -> str:
+    return url_for("moderation.dashboard", source=request.args.get("source"),
+                   lang=request.args.get("lang"))
 
 
 @bp.post("/authorities/<int:link_id>/<any(verify, reject):decision>")

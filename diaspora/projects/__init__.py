@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         comment_views,  # noqa: F401  (its routes on bp: imported before bp is registered)
         comments,
         models,  # noqa: F401  (its tables, known to Alembic)
+        moderation,
         permissions,  # noqa: F401  (its rules of can())
     )
     from diaspora.projects.demo import seed_demo_projects
@@ -54,9 +55,13 @@ def init_app(app: Flask) -> None:
     register_personal_data(app, "project_comments", comments.export_member_comments,
                            comments.erase_member_comments)
     register_subject(app, "project", _l("Project"), resolve=comments.resolve_project,
-                     describe=comments.describe_projects)
+                     describe=comments.describe_projects, hide=moderation.hide_project,
+                     restore=moderation.restore_project, hidden=moderation.hidden_projects)
     register_subject(app, comments.SUBJECT_KIND, _l("Comment on a project"),
-                     resolve=comments.resolve_comment, describe=comments.describe_comments)
+                     resolve=comments.resolve_comment, describe=comments.describe_comments,
+                     hide=moderation.hide_comment, restore=moderation.restore_comment,
+                     hidden=moderation.hidden_comments)
+    moderation.init_app(app)
     register_template(app, PUBLISHED_HERE_TEMPLATE, render_published_here)
     register_template(app, SUPPORTED_STATUS_TEMPLATE, render_supported_status)
     register_job(app, "projects.flag_unanswered", flag_unanswered)

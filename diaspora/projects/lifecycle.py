@@ -24,7 +24,9 @@ from diaspora.projects.models import (
     COMPLETED,
     DECLINED,
     DRAFT,
+    HIDDEN,
     IN_PROGRESS,
+    PUBLIC_STATES,
     PUBLISHED,
     REJECTED,
     RETURNED,
@@ -68,6 +70,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                (PROPOSER,), _l("Withdraw")),
     Transition("archive", tuple(s for s in STATES if s != ARCHIVED), ARCHIVED, (MODERATOR,),
                _l("Archive")),
+    # Taken out of sight after reports (moderation's queue, or by itself at the threshold);
+    # "restore" goes back to the state it was hidden from (target_of).
+    Transition("hide", PUBLIC_STATES, HIDDEN, (MODERATOR,), _l("Hide"), note_required=True),
+    Transition("restore", (HIDDEN,), PUBLISHED, (MODERATOR,), _l("Restore")),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 ACTIONS = tuple(BY_ACTION)
@@ -85,13 +91,30 @@ STATE_LABELS = {
     COMPLETED: _l("Completed"),
     WITHDRAWN: _l("Withdrawn"),
     ARCHIVED: _l("Archived"),
+    HIDDEN: _l("Hidden by the moderators"),
 }
 
 
 def target_of(transition: Transition, project: Any) -> str:
     if transition.action == "publish" and project.origin == AUTHORITY:
         return ACCEPTED  # the authority proposed it: its answer is given
+    if transition.action == "restore":
+        return state_before_hiding(project)
     return transition.target
+
+
+def state_before_hiding(project: Any) -> str:
+    """The public state a hidden project was in when it was hidden (its last "hide" step)."""
+    from sqlalchemy import select
+
+    from diaspora.extensions import db
+    from diaspora.projects.models import ProjectEvent
+
+    before = db.session.scalar(
+        select(ProjectEvent.from_status)
+        .where(ProjectEvent.project_id == project.id, ProjectEvent.to_status == HIDDEN)
+        .order_by(ProjectEvent.id.desc()).limit(1))
+    return before if before in PUBLIC_STATES else PUBLISHED
 
 
 def roles_in(user: Any, project: Any) -> set[str]:

@@ -43,8 +43,11 @@ IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 WITHDRAWN = "withdrawn"
 ARCHIVED = "archived"
+# Out of sight while the moderators decide on reports (or because they decided so); restoring
+# puts it back in the state it was hidden from.
+HIDDEN = "hidden"
 STATES = (DRAFT, SUBMITTED, RETURNED, REJECTED, PUBLISHED, UNDER_REVIEW, ACCEPTED, DECLINED,
-          IN_PROGRESS, COMPLETED, WITHDRAWN, ARCHIVED)
+          IN_PROGRESS, COMPLETED, WITHDRAWN, ARCHIVED, HIDDEN)
 # States everyone can see: the project passed moderation.
 PUBLIC_STATES = (PUBLISHED, UNDER_REVIEW, ACCEPTED, DECLINED, IN_PROGRESS, COMPLETED)
 # States in which a project's progress is reported (updates, milestones, money).

@@ -325,7 +325,10 @@ def transition(actor: User, project: Project, action: str, *, note: str = "",
 
 
 def _notify_proposer(actor: Any, project: Project, step: lifecycle.Transition, note: str) -> None:
-    """The proposer hears of every step someone else took, in their language."""
+    """The proposer hears of every step someone else took, in their language (hiding and
+    restoring are told by moderation, with the reports' outcome)."""
+    if step.action in ("hide", "restore"):
+        return
     answered = lifecycle.PLACE_AUTHORITY in step.by
     notify(project.proposer, "project.answered" if answered else "project.moderated",
            STATUS_TEMPLATE, {"title": project.title, "status": project.status, "note": note,
@@ -337,31 +340,45 @@ def _notify_followers(actor: Any, project: Project, action: str) -> None:
     """A member's proposal published: the verified authorities of its place (and of the
     district and region it lies in) hear of it. Any status change: its supporters (not the
     proposer, told above). Each a few set-based statements, however many they are."""
-    from diaspora.accounts.models import AuthorityPlace
     from diaspora.notifications.service import notify_all
-    from diaspora.projects.messages import PUBLISHED_HERE_TEMPLATE, SUPPORTED_STATUS_TEMPLATE
+    from diaspora.projects.messages import SUPPORTED_STATUS_TEMPLATE
 
+    if action in ("hide", "restore"):
+        return  # moderation's business: supporters are not told that someone reported it
     url = f"/projects/{project.id}"
     if action == "publish" and project.origin == MEMBER and project.place is not None:
-        place = project.place
-        place_ids = {place.id, place.district_id, place.region_id, place.parent_id} - {None}
-        authorities = (select(AuthorityPlace.user_id)
-                       .join(User, User.id == AuthorityPlace.user_id)
-                       .where(AuthorityPlace.place_id.in_(place_ids),
-                              AuthorityPlace.verified_at.is_not(None),
-                              User.role == "authority"))
-        if project.proposer_id is not None:
-            authorities = authorities.where(AuthorityPlace.user_id != project.proposer_id)
-        notify_all(authorities, "project.published_here", PUBLISHED_HERE_TEMPLATE,
-                   {"title": project.title, "summary": project.summary,
-                    "place": {code: place.full_name(code) for code in SUPPORTED_LOCALES},
-                    "url": url}, url=url, actor=actor)
+        tell_place_authorities(actor, project)
     supporters = select(ProjectSupport.user_id).where(ProjectSupport.project_id == project.id)
     if project.proposer_id is not None:
         supporters = supporters.where(ProjectSupport.user_id != project.proposer_id)
     notify_all(supporters, "project.status", SUPPORTED_STATUS_TEMPLATE,
                {"title": project.title, "status": project.status, "url": url},
                url=url, actor=actor)
+
+
+def tell_place_authorities(actor: Any, project: Project) -> int:
+    """The verified authorities of the project's place (and of the district and region it lies
+    in) hear of a proposal for them: when it is published, and when a moderator reminds them
+    of one left unanswered."""
+    from diaspora.accounts.models import AuthorityPlace
+    from diaspora.notifications.service import notify_all
+    from diaspora.projects.messages import PUBLISHED_HERE_TEMPLATE
+
+    place, url = project.place, f"/projects/{project.id}"
+    if place is None:
+        return 0
+    place_ids = {place.id, place.district_id, place.region_id, place.parent_id} - {None}
+    authorities = (select(AuthorityPlace.user_id)
+                   .join(User, User.id == AuthorityPlace.user_id)
+                   .where(AuthorityPlace.place_id.in_(place_ids),
+                          AuthorityPlace.verified_at.is_not(None),
+                          User.role == "authority"))
+    if project.proposer_id is not None:
+        authorities = authorities.where(AuthorityPlace.user_id != project.proposer_id)
+    return notify_all(authorities, "project.published_here", PUBLISHED_HERE_TEMPLATE,
+                      {"title": project.title, "summary": project.summary,
+                       "place": {code: place.full_name(code) for code in SUPPORTED_LOCALES},
+                       "url": url}, url=url, actor=actor)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -10,9 +11,11 @@ def init_app(app: Flask) -> None:
     from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
     from diaspora.delivery.messages import register_template
+    from diaspora.moderation.reports import register_subject
     from diaspora.surveys import (
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
+        reporting,
         results_views,  # noqa: F401  (its routes on bp: imported before bp is registered)
     )
     from diaspora.surveys.demo import seed_demo_surveys
@@ -30,6 +33,8 @@ def init_app(app: Flask) -> None:
     from diaspora.surveys.views import bp
 
     app.register_blueprint(bp)
+    register_subject(app, reporting.SUBJECT_KIND, _l("Survey"), resolve=reporting.resolve_survey,
+                     describe=reporting.describe_surveys)
     register_template(app, TEMPLATE, render_invitation)
     register_template(app, RESULTS_TEMPLATE, render_results)
     register_job(app, "surveys.invite", invite_to_started_surveys)

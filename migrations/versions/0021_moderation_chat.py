@@ -1,7 +1,7 @@
 """moderation chat: linked Telegram groups, one-time codes, posted queue entries, reasons asked
 
 Revision ID: 0021_moderation_chat
-Revises: 0017_audit_consent
+Revises: 0022_moderation_queue
 Create Date: 2026-11-28 12:18:06.880349
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_moderation_chat'
-down_revision = '0017_audit_consent'
+down_revision = "0022_moderation_queue"  # chained after main's queue (was 0017_audit_consent)
 branch_labels = None
 depends_on = None
 

@@ -208,7 +208,7 @@ def test_an_item_is_posted_and_a_moderator_approves_it(app, bot, tg, client, mak
     edited = wait_for(lambda: not current(tg, group, post["message_id"]).get("reply_markup")
                       and current(tg, group, post["message_id"]), what="the edit")
     assert TITLE in edited["text"]
-    assert re.search(r"✅ Publish: decided by Aida, .+\d\d:\d\d \(UTC\)", edited["text"])
+    assert re.search(r"✅ (Publish|Approve): decided by Aida, .+\d\d:\d\d \(UTC\)", edited["text"])
     answers = [q["answer"] for q in tg.callback_answers().values() if q["answer"]]
     assert any("Done" in a.get("text", "") for a in answers)
     with app.app_context():
@@ -236,6 +236,23 @@ def test_a_member_pressing_is_refused(app, bot, tg, client, make_user, here, mod
     with app.app_context():
         assert db.session.get(Project, project_id).status == "submitted"
         db.session.remove()
+
+
+def test_a_moderator_cannot_decide_on_their_own_proposal(app, bot, tg, client, make_user,
+                                                         here, moderator):
+    person, staff_id = moderator
+    group = link_group(tg, client, app, person, staff_id)
+    author = db.session.get(User, staff_id)
+    project = projects.save_project(author, projects.ProjectDraft(
+        place_id=here.id, title="My own idea", summary="Mine", language="en"))
+    projects.transition(author, project, "submit")
+    (post,) = wait_for(lambda: posts_of(tg, group), what="the post")
+    count = len(group_messages(tg, group))
+    query = tg.press_button(person, post, buttons(post)["Reject"])["callback_query"]["id"]
+    answer = wait_for(lambda: tg.callback_answers()[query]["answer"], what="refusal")
+    assert "Nobody moderates their own content" in answer["text"]
+    assert len(group_messages(tg, group)) == count  # no question for a reason
+    assert current(tg, group, post["message_id"]).get("reply_markup")
 
 
 def test_a_reason_is_asked_in_the_chat_and_taken_from_the_moderator(
@@ -330,7 +347,7 @@ def test_two_moderators_pressing_at_once_make_one_decision(app, bot, tg, client,
         assert len(decided) == 1
         winner = "Aida" if decided[0].actor_id == aida_id else "Bakyt"
         db.session.remove()
-    line = f"✅ Publish: decided by {winner}"
+    line = f": decided by {winner}, "
     assert line in current(tg, first, post_1["message_id"])["text"]
     assert line in current(tg, second, post_2["message_id"])["text"]
     texts = [tg.callback_answers()[q]["answer"].get("text", "") for q in queries.values()]
@@ -358,7 +375,7 @@ def test_same_chat_double_press_gives_already_decided(app, bot, tg, client, make
         winner = "Aida" if entry.actor_id == aida_id else "Bakyt"
         db.session.remove()
     texts = sorted(tg.callback_answers()[q]["answer"]["text"] for q in (first, second))
-    assert texts[0].startswith(f"Already decided by {winner}: Publish")
+    assert texts[0].startswith(f"Already decided by {winner}: ")
     assert texts[1] == "Done: Publish."
 
 
@@ -374,10 +391,10 @@ def test_a_decision_on_the_web_closes_the_message(app, bot, tg, client, make_use
     from diaspora.moderation import queue
 
     key = service_post_keys(app)[0]
-    queue.decide(web_moderator, key, "publish")
+    queue.decide(web_moderator, key, "approve")
     closed = wait_for(lambda: not current(tg, group, post["message_id"]).get("reply_markup")
                       and current(tg, group, post["message_id"]), what="closed by the poll")
-    assert "✅ Publish: decided by Cholpon" in closed["text"]
+    assert re.search(r"✅ \w+: decided by Cholpon", closed["text"])
     with app.app_context():
         assert db.session.get(Project, project_id).status == "published"
         db.session.remove()

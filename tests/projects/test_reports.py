@@ -149,7 +149,7 @@ def test_moderators_and_nobody_else_read_the_open_reports(app, world, make_user)
         assert "Water &amp; &lt;script&gt;alert(1)&lt;/script&gt; pipes" in page
         assert f'href="/projects/comments/{comment.id}"' in page
         assert f'href="/projects/{project.id}"' in page
-        assert "Reported content (2)" in _page(client, "/moderation/?lang=en")
+        assert "Reported (2)" in _page(client, "/moderation/?lang=en")
     # Hiding the comment closes its reports; the project's stay open.
     comments.hide_comment(world["moderator"], comment)
     assert reports.open_count(world["moderator"]) == 1
