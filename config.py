@@ -184,6 +184,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Unset: the bot runs an outbox sender in its own process (never in tests).
         "BOT_RUN_SENDER": (None if env.raw("BOT_RUN_SENDER") is None
                            else env.boolean("BOT_RUN_SENDER", True)),
+        # The moderators' chat (README, "Moderating from Telegram"): how often the bot
+        # looks for new queue entries (0: never), and how many it posts to a chat at a time
+        # (Telegram lets a bot send about 20 messages a minute to a group).
+        "MODERATION_CHAT_POLL_SECONDS": env.number("MODERATION_CHAT_POLL_SECONDS", 10.0,
+                                                   minimum=0),
+        "MODERATION_CHAT_BATCH": env.integer("MODERATION_CHAT_BATCH", 3, minimum=1),
 
         # The outbox sender (README, "News and broadcasts").
         "DELIVERY_LEASE_SECONDS": env.number("DELIVERY_LEASE_SECONDS", 60.0, minimum=1),

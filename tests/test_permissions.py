@@ -548,6 +548,20 @@ def _with_report(world: World) -> str:
     return "/moderation/reports"
 
 
+def _linked_chat(page: str) -> Callable[[World], str]:
+    """`page` ({id}: the link's id), with a moderators' Telegram chat linked."""
+    def url(world: World) -> str:
+        from diaspora.moderation.models import ModerationChat
+
+        world.last = ModerationChat(chat_id=-100_000_000_000 - next(_chat_ids), title="Mods",
+                                    locale="ky", linked_by_id=world.users["moderator"].id)
+        db.session.add(world.last)
+        db.session.commit()
+        return page.format(id=world.last.id)
+
+    return url
+
+
 NEW_PASSWORD = "Zq8vT3pLw9xR-ambyr"
 
 # -- survey results ------------------------------------------------------------------------------
@@ -965,6 +979,18 @@ ROUTES: dict[str, list[Case]] = {
         Case("GET", "/moderation/audit.csv", ADMINS),
         Case("GET", "/moderation/audit.csv?actor=1&date_to=2100-01-01", ADMINS,
              state="filtered"),
+    ],
+    # The moderators' Telegram chat (moderation/chat_views.py): staff only.
+    "moderation.telegram_chats": [Case("GET", _linked_chat("/moderation/telegram"), STAFF)],
+    "moderation.telegram_code": [
+        Case("POST", "/moderation/telegram/code",
+             answers(403, anonymous=LOGIN, moderator=Answer(200, CHANGES),
+                     admin=Answer(200, CHANGES))),
+    ],
+    "moderation.telegram_unlink": [
+        Case("POST", _linked_chat("/moderation/telegram/{id}/unlink"), STAFF_DO),
+        Case("POST", "/moderation/telegram/999999/unlink",
+             answers(403, anonymous=LOGIN, moderator=404, admin=404), state="missing"),
     ],
     "consent.ask": [Case("GET", "/privacy/accept", MEMBERS)],
     # Everyone in the walk has accepted the notice in force: nothing to record.

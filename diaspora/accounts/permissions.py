@@ -167,7 +167,8 @@ def second_factor_done(user: Any) -> bool:
     each feature's staff actions) refuses an unverified session without knowing about it.
     Only the session's own user is concerned: asked about someone else (a notification's
     recipient, a list of moderators) the role alone counts. Outside a web request (the
-    bot, the CLI, housekeeping) the role alone counts too: the bot offers no staff action.
+    bot, the CLI, housekeeping) the role alone counts too: the bot's one staff action, the
+    moderators' chat (moderation/chat.py), trusts the Telegram account joined to the account.
     """
     if not has_request_context():
         return True

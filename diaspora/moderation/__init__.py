@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from diaspora.accounts.service import register_personal_data
     from diaspora.moderation import (
         authority_views,  # noqa: F401  (its routes on bp: imported before bp is registered)
+        chat_views,  # noqa: F401  (the moderators' Telegram chat pages, on bp)
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
         queue_sources,

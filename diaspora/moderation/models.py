@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -103,3 +112,85 @@ class Sanction(db.Model):
     member = relationship("User", foreign_keys=[member_id])
     issued_by = relationship("User", foreign_keys=[issued_by_id])
     lifted_by = relationship("User", foreign_keys=[lifted_by_id])
+
+
+# -- the moderators' Telegram chat (moderation/chat.py) ---------------------------------------
+
+
+class ModerationChat(db.Model):
+    """A Telegram group linked by staff: the bot posts the queue there with buttons."""
+
+    __tablename__ = "moderation_chats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    # The language the bot writes in there: the linking moderator's (a group has no single
+    # language of its own; the person who set it up knows it best).
+    locale: Mapped[str] = mapped_column(String(8), default="ky")
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    linked_by = relationship("User", lazy="joined")
+
+
+class ModerationChatCode(db.Model):
+    """A one-time code a member of staff made on the web to link a group (only its hash)."""
+
+    __tablename__ = "moderation_chat_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModerationChatPost(db.Model):
+    """A queue entry the bot posted in a linked chat. One per chat and entry (the unique
+    constraint), claimed before it is sent so it is never posted twice; `decided_at` once the
+    message shows the decision (no buttons left)."""
+
+    __tablename__ = "moderation_chat_posts"
+    __table_args__ = (
+        UniqueConstraint("moderation_chat_id", "item_key", name="uq_moderation_chat_posts_item"),
+        Index("ix_moderation_chat_posts_open", "decided_at", "item_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderation_chat_id: Mapped[int] = mapped_column(
+        ForeignKey("moderation_chats.id", ondelete="CASCADE")
+    )
+    item_key: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The message as posted (HTML), so it can be shown again with the decision under it.
+    text: Mapped[str] = mapped_column(Text, default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    chat = relationship("ModerationChat", lazy="joined")
+
+
+class ModerationReasonAsk(db.Model):
+    """The bot asked a moderator in the chat for the reason of a decision; their reply to
+    that question (`prompt_message_id`) is the reason. Kept in the database, so a restart
+    of the bot does not lose the question."""
+
+    __tablename__ = "moderation_reason_asks"
+    __table_args__ = (
+        UniqueConstraint("post_id", "telegram_user_id", name="uq_moderation_reason_asks_who"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("moderation_chat_posts.id", ondelete="CASCADE")
+    )
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(30))
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post = relationship("ModerationChatPost", lazy="joined")
