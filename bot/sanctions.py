@@ -1,7 +1,8 @@
 """A blocked member's Telegram chat: every update (a message, a command, a button) gets one
 answer saying they are blocked, until when, why and how to appeal, and nothing else runs.
 
-A handler ahead of every other (its own group, -3: before the privacy notice's check) reads
+A handler ahead of every other (its own group, -4: before the moderators' chat and the
+privacy notice's check) reads
 the block of the account joined to the chat (moderation/sanctions.py `chat_block`). Nothing is
 cached: a block takes effect at the member's next update, and its end too.
 """
@@ -18,7 +19,7 @@ from bot.runtime import db, h, lang
 from diaspora.moderation import sanctions
 
 Ctx = ContextTypes.DEFAULT_TYPE
-GROUP = -3
+GROUP = -4  # ahead of every other group: the moderators' chat (-3), the privacy notice (-2)
 
 
 async def check(update: Update, context: Ctx) -> None:

@@ -19,7 +19,7 @@ through and the other is told who decided (AlreadyDecided).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,6 +84,9 @@ class QueueSource:
     items: Callable[[int], Sequence[QueueItem]]
     get: Callable[[int], QueueItem | None]
     act: Callable[[Any, int, str, str], None]
+    # The source's own words for an action where they differ from ACTION_LABELS ("Publish"
+    # for a proposal's approval): what a decision says once its entry is gone.
+    labels: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,9 @@ def _decided_keys(keys: Sequence[str]) -> set[str]:
 
 
 def _decision(row: QueueDecision) -> Decision:
-    label = ACTION_LABELS.get(row.action, row.action)
+    source = sources().get(row.source)
+    label = (source.labels.get(row.action) if source is not None else None) or \
+        ACTION_LABELS.get(row.action, row.action)
     actor = row.actor
     name = (actor.name if actor is not None else None) or str(_l("a moderator"))
     return Decision(row.item_key, row.action, label, row.actor_id, name, row.decided_at)
@@ -198,6 +203,10 @@ def decide(actor: Any, key: str, action: str, reason: str = "") -> Decision:
         raise AlreadyDecided(previous)
     item = find_item(key)
     if item is None:
+        # Another moderator's decision may have committed since the check above.
+        winner = decision_for(key)
+        if winner is not None:
+            raise AlreadyDecided(winner)
         raise NotFound(_l("This is no longer waiting for a decision."))
     chosen = item.action(action)
     if chosen is None:

@@ -45,10 +45,11 @@ def init_app(app: Flask) -> None:
     register_source(app, QueueSource(REPORTED, _l("Reported"), items=_reported_items,
                                      get=_reported_item, act=_act_on_reported))
     register_source(app, QueueSource(HIDDEN, _l("Hidden after reports"), items=_hidden_items,
-                                     get=_hidden_item, act=_act_on_reported))
+                                     get=_hidden_item, act=_act_on_reported,
+                                     labels={"hide": _l("Keep hidden")}))
     register_source(app, QueueSource(AUTHORITY, _l("Authority awaiting verification"),
                                      items=_authority_items, get=_authority_item,
-                                     act=_act_on_authority))
+                                     act=_act_on_authority, labels={"approve": _l("Verify")}))
 
 
 # -- telling the author --------------------------------------------------------------------

@@ -38,7 +38,7 @@ _LIFECYCLE_ACTION = {"approve": "publish", "return": "return", "reject": "reject
 def init_app(app: Flask) -> None:
     register_source(app, QueueSource(AWAITING, _l("Proposal awaiting moderation"),
                                      items=_awaiting_items, get=_awaiting_item,
-                                     act=_act_on_awaiting))
+                                     act=_act_on_awaiting, labels={"approve": _l("Publish")}))
     register_source(app, QueueSource(UNANSWERED, _l("Unanswered for 30 days"),
                                      items=_unanswered_items, get=_unanswered_item,
                                      act=_act_on_unanswered))

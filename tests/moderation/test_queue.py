@@ -282,3 +282,9 @@ def test_two_moderators_pressing_at_the_same_moment_make_one_decision(app, world
     status = db.session.get(Project, world["submitted"].id).status
     assert status == {"approve": PUBLISHED, "reject": "rejected"}[decisions[0].action]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(QueueDecision)) == 1
+
+
+def test_a_decision_read_later_keeps_the_sources_words(world) -> None:
+    key = _keys(world["moderator"])["project"].key
+    queue.decide(world["moderator"], key, "approve")
+    assert str(queue.decision_for(key).action_label) == "Жарыялоо"  # "Publish", in the default ky
