@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import url_for
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import defer, lazyload, noload, undefer
+from sqlalchemy.orm import defer, lazyload, undefer
 
 from diaspora.delivery.audience import EVERYONE
 from diaspora.extensions import db
@@ -132,7 +132,7 @@ def news_post(post_id: int) -> dict | None:
 
 def _projects_query() -> Any:
     return (select(Project).where(Project.status.in_(PUBLIC_STATES))
-            .options(noload(Project.proposer), lazyload(Project.place),
+            .options(lazyload(Project.proposer), lazyload(Project.place),
                      lazyload(Project.budget_items), lazyload(Project.photos))
             .order_by(Project.published_at.desc(), Project.id.desc()))
 
@@ -193,8 +193,8 @@ def project(project_id: int) -> dict | None:
 def _surveys_query() -> Any:
     """Surveys open now and meant for everyone: what a visitor sees on /surveys/."""
     return (select(Survey).where(_live_condition(utcnow()), Survey.audience == EVERYONE)
-            .options(noload(Survey.questions), noload(Survey.audience_places),
-                     noload(Survey.audience_countries))
+            .options(lazyload(Survey.questions), lazyload(Survey.audience_places),
+                     lazyload(Survey.audience_countries))
             .order_by(func.coalesce(Survey.opens_at, Survey.opened_at).desc(), Survey.id.desc()))
 
 
@@ -249,7 +249,7 @@ def _place_data(place: Place) -> dict:
 
 
 def _places_query() -> Any:
-    return select(Place).options(noload(Place.parent)).order_by(Place.level, Place.code)
+    return select(Place).options(lazyload(Place.parent)).order_by(Place.level, Place.code)
 
 
 def places_page(page: int, per_page: int, *, level: int | None = None,
