@@ -10,13 +10,19 @@ import hashlib
 import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.api import insights, service
-from diaspora.api.errors import BAD_PARAMETER, ApiError, render_api_error, render_status
+from diaspora.api.errors import (
+    BAD_PARAMETER,
+    ApiError,
+    api_locale,
+    render_api_error,
+    render_status,
+)
 from diaspora.api.openapi import document
 from diaspora.extensions import limiter
 from diaspora.places.models import LEVEL_COMMUNITY, LEVEL_REGION
@@ -37,6 +43,13 @@ def _rate_limit() -> str:
 # One limit for the whole API, per client address (behind a proxy: PROXY_FIX_TRUSTED).
 limiter.limit(_rate_limit, methods=["GET", "HEAD"])(bp)
 bp.register_error_handler(ApiError, render_api_error)
+
+
+@bp.before_request
+def _language_of_this_answer() -> None:
+    # Chosen from the request alone (errors.api_locale): Babel's selector would otherwise
+    # read the session and load the signed-in member, for an answer that is the same for all.
+    g.forced_locale = api_locale()
 
 
 @bp.after_request

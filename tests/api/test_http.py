@@ -153,3 +153,19 @@ def test_a_signed_in_member_gets_the_same_public_answer(app: Flask, client: Flas
     assert member.get_data() == anonymous.get_data()
     assert member.headers["Cache-Control"] == "public, max-age=60"
     assert member.headers["ETag"] == anonymous.headers["ETag"]
+    assert "Set-Cookie" not in member.headers
+
+
+def test_a_member_asked_to_accept_a_new_notice_still_reads_the_api(
+        app: Flask, open_data: OpenData) -> None:
+    """The web's "accept the changed privacy notice first" redirect is for pages, not data."""
+    from diaspora.extensions import db
+    from tests.conftest import login
+
+    member = open_data.people[1]
+    member.privacy_version = "2000-01"
+    db.session.commit()
+    client = login(app.test_client(), member)
+    assert client.get("/account").status_code == 302  # the web asks first
+    response = client.get(f"{API}/news")
+    assert response.status_code == 200 and response.get_json()["data"]
