@@ -34,6 +34,7 @@ CACHE_CONTROL = "public, max-age=60"
 EXPOSED_HEADERS = "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 DEFAULT_RATE_LIMIT = "60 per minute"
 _NUMBER = re.compile(r"[0-9]{1,9}")
+TAG_MAX = 30  # news_tags.tag
 
 
 def _rate_limit() -> str:
@@ -146,7 +147,10 @@ def openapi() -> ResponseReturnValue:
 @bp.get("/news")
 def news_list() -> ResponseReturnValue:
     page, per_page = _paging()
-    tag = request.args.get("tag", "").strip()[:30] or None
+    tag = request.args.get("tag", "").strip() or None
+    if tag and len(tag) > TAG_MAX:
+        raise _bad("tag", _l("The parameter “%(name)s” is longer than %(max)s characters.",
+                             name="tag", max=TAG_MAX))
     return _list(service.news_page(page, per_page, tag=tag, region_id=_region()))
 
 

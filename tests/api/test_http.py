@@ -50,8 +50,9 @@ def test_bad_parameters_are_400_naming_the_parameter(client: FlaskClient, ctx: N
     for query, parameter in (("per_page=101", "per_page"), ("per_page=0", "per_page"),
                              ("page=0", "page"), ("page=two", "page"), ("level=4", "level"),
                              ("status=draft", "status"), ("sector=mining", "sector"),
-                             ("region=-1", "region")):
-        path = "/projects" if parameter in ("status", "sector", "region") else "/places"
+                             ("region=-1", "region"), ("tag=" + "x" * 31, "tag")):
+        path = {"status": "/projects", "sector": "/projects", "region": "/projects",
+                "tag": "/news"}.get(parameter, "/places")
         response = client.get(f"{API}{path}?{query}&lang=en")
         assert response.status_code == 400, query
         body = response.get_json()
