@@ -170,3 +170,24 @@ def test_a_member_asked_to_accept_a_new_notice_still_reads_the_api(
     assert client.get("/account").status_code == 302  # the web asks first
     response = client.get(f"{API}/news")
     assert response.status_code == 200 and response.get_json()["data"]
+
+
+def test_the_api_limit_is_shared_through_redis(database_url: str, ctx: None) -> None:
+    """Two workers (two apps) over one Redis count one allowance per address."""
+    import os
+
+    from diaspora.extensions import limiter
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    workers = [create_app(make_test_config(database_url, RATELIMIT_ENABLED=True,
+                                           RATELIMIT_STORAGE_URI=url,
+                                           API_RATE_LIMIT="3 per minute"), environ=TEST_ENVIRON)
+               for _ in range(2)]
+    with workers[0].app_context():
+        limiter.reset()
+    address = {"REMOTE_ADDR": "203.0.113.9"}
+    statuses = [workers[i % 2].test_client().get(f"{API}/places/1", environ_overrides=address)
+                .status_code for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    with workers[0].app_context():
+        limiter.reset()
