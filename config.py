@@ -155,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.text("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "REGISTER_RATE_LIMIT": env.text("REGISTER_RATE_LIMIT", "5 per hour;20 per day"),
+        "API_RATE_LIMIT": env.text("API_RATE_LIMIT", "60 per minute"),
 
         # The public address of the site, used in links sent through Telegram.
         "SITE_URL": env.text("SITE_URL", "http://127.0.0.1:5000").rstrip("/"),

@@ -1401,6 +1401,19 @@ def _member_url(target: str, suffix: str = "") -> Callable[[World], str]:
     return url
 
 
+# -- the open-data API: public data for everyone, whoever asks; what is not public is 404 --------
+
+
+def _api_url(kind: str, state: str) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        item = {"news": lambda: world.post(state, "here"),
+                "projects": lambda: make_project(world, state),
+                "surveys": lambda: _survey(world, state)}[kind]()
+        return f"/api/v1/{kind}/{item.id}"
+
+    return url
+
+
 def _lift_url(lifted: bool = False) -> Callable[[World], str]:
     """A mute of the walker's member by a third moderator (lifted already when `lifted`)."""
     def url(world: World) -> str:
@@ -1443,6 +1456,26 @@ ROUTES.update({
                      admin=REDIRECT_NOTHING_DONE), {"lift_reason": "Again"}, "lifted"),
     ],
     "sanctions.own_sanctions": [Case("GET", "/account/sanctions", MEMBERS)],
+})
+
+ROUTES.update({
+    "api.openapi": [Case("GET", "/api/v1/openapi.json", PUBLIC)],
+    "api.news_list": [Case("GET", "/api/v1/news", PUBLIC)],
+    "api.news_item": [Case("GET", _api_url("news", PUBLISHED), PUBLIC, state="published"),
+                      Case("GET", _api_url("news", DRAFT), answers(404), state="draft")],
+    "api.projects_list": [Case("GET", "/api/v1/projects?status=published", PUBLIC)],
+    "api.project_item": [
+        Case("GET", _api_url("projects", "published"), PUBLIC, state="published"),
+        Case("GET", _api_url("projects", "submitted"), answers(404), state="submitted")],
+    "api.surveys_list": [Case("GET", "/api/v1/surveys", PUBLIC)],
+    "api.survey_item": [Case("GET", _api_url("surveys", "open"), PUBLIC, state="open"),
+                        Case("GET", _api_url("surveys", "draft"), answers(404), state="draft")],
+    "api.places_list": [Case("GET", "/api/v1/places?level=1", PUBLIC)],
+    "api.place_item": [Case("GET", lambda world: f"/api/v1/places/{world.place('here').id}",
+                            PUBLIC)],
+    "api.insights_list": [Case("GET", "/api/v1/insights", PUBLIC)],
+    "api.insight": [Case("GET", "/api/v1/insights/members-by-country", PUBLIC),
+                    Case("GET", "/api/v1/insights/nothing", answers(404), state="missing")],
 })
 
 

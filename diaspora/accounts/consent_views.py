@@ -20,7 +20,8 @@ EXEMPT_ENDPOINTS = frozenset({
     "static", "main.privacy", "main.healthz", "consent.ask", "consent.accept",
     "accounts.logout", "accounts.download_data", "accounts.delete_account",
 })
-EXEMPT_BLUEPRINTS = frozenset({"devchat"})  # the local Telegram simulator, not member pages
+# The local Telegram simulator, and the open-data API (public data, no member pages).
+EXEMPT_BLUEPRINTS = frozenset({"devchat", "api"})
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -20,7 +21,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+def register_json_errors(app: Flask, prefix: str,
+                         render: Callable[[int], ResponseReturnValue]) -> None:
+    """A feature that answers in JSON under `prefix` (the open-data API) renders its own
+    errors there, routing errors (404, 405) included, which no blueprint handler sees."""
+    app.extensions.setdefault("mekendesh.json_errors", {})[prefix] = render
+
+
 def _render(status: int, title: str, message: str) -> ResponseReturnValue:
+    for prefix, render in current_app.extensions.get("mekendesh.json_errors", {}).items():
+        if request.path.startswith(prefix):
+            return render(status)
     if _wants_json():
         return jsonify(error={"status": status, "message": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status

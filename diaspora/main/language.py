@@ -15,7 +15,9 @@ def remember_language(app: Flask) -> None:
         # be a prefetch, a crawler or a link someone else planted. A member keeps a language
         # on their profile through the profile form (a POST).
         chosen = requested_locale()
-        if not chosen:
+        # The API's answers are cached publicly: there ?lang= picks the language of one
+        # answer and leaves no cookie or session behind.
+        if not chosen or request.path.startswith("/api/"):
             return
         g.remember_lang = chosen
         if session.get(SESSION_LANG_KEY) != chosen:

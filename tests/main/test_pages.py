@@ -157,7 +157,9 @@ def test_oversized_body_gets_413(database_url) -> None:
 def test_api_style_requests_get_json_errors(client) -> None:
     response = client.get("/api/nothing-here", headers={"Accept": "application/json"})
     assert response.status_code == 404
-    assert response.get_json()["error"]["status"] == 404
+    # Under /api/ the open-data API's shape: a stable code and a message (diaspora/api).
+    assert response.get_json()["error"] == "not_found"
+    assert response.get_json()["status"] == 404
 
 
 def test_security_headers(client) -> None:
