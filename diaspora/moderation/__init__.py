@@ -10,11 +10,13 @@ def init_app(app: Flask) -> None:
     from diaspora.moderation import (
         models,  # noqa: F401  (its tables, known to Alembic)
         permissions,  # noqa: F401  (its rules of can())
+        spam,
     )
     from diaspora.moderation.report_views import bp as reports_bp
     from diaspora.moderation.reports import erase_member_reports, export_member_reports
     from diaspora.moderation.views import bp
 
+    spam.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(reports_bp)
     register_personal_data(app, "reports", export_member_reports, erase_member_reports)
