@@ -156,6 +156,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": env.text("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "REGISTER_RATE_LIMIT": env.text("REGISTER_RATE_LIMIT", "5 per hour;20 per day"),
         "API_RATE_LIMIT": env.text("API_RATE_LIMIT", "60 per minute"),
+        # Against spam (diaspora/moderation/spam.py; README, "Against spam"): what one member
+        # may post in 24 hours (0: no limit), counted in RATELIMIT_STORAGE_URI; how old an
+        # account must be to post links; how long the same text cannot be posted again.
+        "SPAM_PROPOSALS_PER_DAY": env.integer("SPAM_PROPOSALS_PER_DAY", 3, minimum=0),
+        "SPAM_COMMENTS_PER_DAY": env.integer("SPAM_COMMENTS_PER_DAY", 50, minimum=0),
+        "SPAM_REPORTS_PER_DAY": env.integer("SPAM_REPORTS_PER_DAY", 20, minimum=0),
+        "SPAM_NEW_ACCOUNT_HOURS": env.integer("SPAM_NEW_ACCOUNT_HOURS", 24, minimum=0),
+        "SPAM_DUPLICATE_HOURS": env.integer("SPAM_DUPLICATE_HOURS", 24, minimum=0),
 
         # The public address of the site, used in links sent through Telegram.
         "SITE_URL": env.text("SITE_URL", "http://127.0.0.1:5000").rstrip("/"),

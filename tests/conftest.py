@@ -135,6 +135,18 @@ def _rate_limits_as_they_were() -> Iterator[None]:
     limiter.enabled = enabled
 
 
+@pytest.fixture(autouse=True)
+def _spam_counts_forgotten(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The daily counts against spam (moderation/spam.py) live beside the database, in the
+    session's one app: emptied with it, since user ids come back in the next test."""
+    yield
+    if "app" in request.fixturenames:
+        from diaspora.moderation import spam
+
+        with request.getfixturevalue("app").app_context():
+            spam.reset()
+
+
 @pytest.fixture
 def ctx(app: Flask) -> Iterator[None]:
     """An application context for tests that call services directly."""

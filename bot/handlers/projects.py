@@ -39,6 +39,7 @@ from bot.questions import (
     Question,
     SingleChoice,
     TypedAnswer,
+    _typed_answer,
 )
 from bot.runtime import clip, db, esc, h, lang, t
 from diaspora.accounts import telegram as tg
@@ -46,6 +47,7 @@ from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.permissions import can, require
 from diaspora.delivery.messages import absolute_url
 from diaspora.formatting import format_money
+from diaspora.moderation import spam
 from diaspora.places.models import LEVEL_REGION
 from diaspora.projects import lifecycle
 from diaspora.projects import service as projects
@@ -337,6 +339,28 @@ class PhotoQuestion(Question):
         ]
 
 
+def _checked_text(chat_id: int, clean: Any, field: str, text: str) -> Any:
+    """A typed title, summary or description: the service's rule for the field, then the
+    rules against spam for this member (a new account's link)."""
+    value = clean(text)
+    spam.check_links(tg.require_chat_user(chat_id), value, field=field)
+    return value
+
+
+class ProposalText(TypedAnswer):
+    """A typed part of the proposal, checked as it is typed also against the rules against
+    spam for this member: a new account's link is refused where the member can type the
+    answer again, not at Submit, when only the preview is left to answer."""
+
+    async def typed(self, update: Update, context: Ctx) -> object:
+        chat_id, clean = update.effective_chat.id, self.validate
+
+        def check(text: str) -> Any:
+            return _checked_text(chat_id, clean, self.name, text)
+
+        return await _typed_answer(self, update, context, check, self.show)
+
+
 def _preview(context: Ctx, locale: str) -> str:
     """The whole proposal as it will be saved, before Submit."""
     answers = _answers(context)
@@ -379,13 +403,13 @@ QUESTIONS: list[Question] = [
     # Counted as the question above (one "place" step); skipped when the home was chosen.
     PlacePicker("place", _l("Which place is the project for? Choose the region."),
                 prefix="pjpl", counted=False),
-    TypedAnswer("title", _l("The title of the project, in a few words (for example: A new roof "
-                            "for the school)."), validate=projects.clean_title),
-    TypedAnswer("summary", _l("In one or two sentences: what should be done, and who will "
-                              "benefit?"), validate=projects.clean_summary),
-    TypedAnswer("description", _l("Describe the project: the situation today, what you propose, "
-                                  "what it needs. Or press Skip."),
-                validate=projects.clean_description, prefix="pjdesc", skip=True, show=_clipped),
+    ProposalText("title", _l("The title of the project, in a few words (for example: A new "
+                             "roof for the school)."), validate=projects.clean_title),
+    ProposalText("summary", _l("In one or two sentences: what should be done, and who will "
+                               "benefit?"), validate=projects.clean_summary),
+    ProposalText("description", _l("Describe the project: the situation today, what you "
+                                   "propose, what it needs. Or press Skip."),
+                 validate=projects.clean_description, prefix="pjdesc", skip=True, show=_clipped),
     SingleChoice("sector", _l("Which sector is the project in?"), INTEREST_SECTORS,
                  prefix="pjsec", per_row=2, skip=True),
     TypedAnswer("budget", _l("About how much will it cost, in som? Write the amount in digits "

@@ -14,12 +14,14 @@ def init_app(app: Flask) -> None:
         permissions,  # noqa: F401  (its rules of can())
         queue_sources,
         sanctions,
+        spam,
     )
     from diaspora.moderation.report_views import bp as reports_bp
     from diaspora.moderation.reports import erase_member_reports, export_member_reports
     from diaspora.moderation.sanction_views import bp as sanctions_bp
     from diaspora.moderation.views import bp
 
+    spam.init_app(app)
     app.register_blueprint(bp)
     queue_sources.init_app(app)
     app.register_blueprint(reports_bp)

@@ -34,6 +34,7 @@ from diaspora.accounts.permissions import require
 from diaspora.errors import DomainError, NotFound, ValidationError
 from diaspora.extensions import db
 from diaspora.models import utcnow
+from diaspora.moderation import spam
 from diaspora.moderation.models import Report
 
 REASONS: dict[str, Any] = {
@@ -148,6 +149,7 @@ def report(actor: Any, subject_kind: str, subject_id: int, reason: str,
         raise ValidationError(_l("You can't report what you wrote yourself."), field="reason")
     if has_reported(actor, subject_kind, subject_id):
         raise AlreadyReported()
+    spam.check_limit(actor, spam.REPORTS, field="reason")
     row = Report(subject_kind=subject_kind, subject_id=subject_id, reporter_id=actor.id,
                  reason=reason, note=text or None, created_at=utcnow())
     try:
@@ -159,6 +161,7 @@ def report(actor: Any, subject_kind: str, subject_id: int, reason: str,
     for listener in current_app.extensions.get(_LISTENERS_KEY, []):
         listener(row)
     db.session.commit()
+    spam.count(actor, spam.REPORTS)
     return row
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +23,7 @@ from diaspora.errors import InvalidTransition, NotFound, PermissionDenied, Valid
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.models import utcnow
-from diaspora.moderation import audit
+from diaspora.moderation import audit, spam
 from diaspora.moderation.reports import SubjectInfo, resolve_reports
 from diaspora.news.rendering import shorten
 from diaspora.notifications.service import notify
@@ -101,6 +102,14 @@ def _check_rate(actor: Any) -> None:
                minutes=int(RATE_WINDOW.total_seconds() // 60)), field="body")
 
 
+def _written_since(actor: Any, since: datetime) -> Sequence[str]:
+    """What `actor` wrote since then and still shows (spam.py compares a new comment)."""
+    return db.session.scalars(
+        select(ProjectComment.body).where(ProjectComment.author_id == actor.id,
+                                          ProjectComment.created_at >= since,
+                                          ProjectComment.deleted_at.is_(None))).all()
+
+
 def _refuse_unless_may_comment(actor: Any, project: Project) -> None:
     if can(actor, "projects.comment", project):
         return
@@ -118,12 +127,14 @@ def add_comment(actor: Any, project: Project, body: str, *, kind: str = COMMENT,
         raise ValidationError(_l("Choose a comment or a question."), field="kind")
     text = clean_body(body)
     _check_rate(actor)
+    spam.check_comment(actor, text, partial(_written_since, actor))
     comment = ProjectComment(project_id=project.id, author_id=actor.id, kind=kind, body=text,
                              language=_language(language), created_at=utcnow())
     db.session.add(comment)
     db.session.flush()
     _notify(actor, project, comment, None)
     db.session.commit()
+    spam.count(actor, spam.COMMENTS)
     return comment
 
 
@@ -141,6 +152,7 @@ def answer(actor: Any, parent: ProjectComment, body: str, *,
     official = can(actor, "projects.answer_officially", project)
     if not official:
         _check_rate(actor)
+    spam.check_comment(actor, text, partial(_written_since, actor), official=official)
     comment = ProjectComment(project_id=project.id, author_id=actor.id, kind=COMMENT,
                              body=text, language=_language(language), parent_id=parent.id,
                              official=official, created_at=utcnow())
@@ -148,6 +160,8 @@ def answer(actor: Any, parent: ProjectComment, body: str, *,
     db.session.flush()
     _notify(actor, project, comment, parent)
     db.session.commit()
+    if not official:
+        spam.count(actor, spam.COMMENTS)
     return comment
 
 
@@ -160,6 +174,7 @@ def edit_comment(actor: Any, comment: ProjectComment, body: str) -> ProjectComme
                                       n=int(EDIT_WINDOW.total_seconds() // 60)))
         raise PermissionDenied(_l("You can't change this comment."))
     comment.body = clean_body(body)
+    spam.check_links(actor, comment.body, field="body")
     comment.edited_at = utcnow()
     db.session.commit()
     return comment

@@ -24,7 +24,7 @@ from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.images import ProcessedImage
 from diaspora.models import utcnow
-from diaspora.moderation import audit
+from diaspora.moderation import audit, spam
 from diaspora.notifications.service import notify_all
 from diaspora.projects import lifecycle
 from diaspora.projects.messages import UPDATE_TEMPLATE
@@ -95,6 +95,7 @@ def post_update(actor: User, project: Project, body: str, *, language: str | Non
     supporters."""
     _require_reporter(actor, project)
     text = _text(body, UPDATE_MAX, "body", required=True)
+    spam.check_links(actor, text, field="body")
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(_l("At most %(n)s photos.", n=MAX_PHOTOS), field="photos")
     pictures = processed_photos(photos)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -31,7 +32,7 @@ from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.images import MAX_IMAGE_BYTES, ProcessedImage, process_image
 from diaspora.models import utcnow
-from diaspora.moderation import audit
+from diaspora.moderation import audit, spam
 from diaspora.notifications.service import notify
 from diaspora.places.models import LEVEL_DISTRICT, LEVEL_REGION, Place
 from diaspora.projects import lifecycle, search
@@ -204,6 +205,7 @@ def save_project(actor: User, draft: ProjectDraft, project: Project | None = Non
     title = clean_title(draft.title)
     summary_ = clean_summary(draft.summary)
     description = clean_description(draft.description)
+    spam.check_project_texts(actor, title, summary_, description)
     if draft.sector and draft.sector not in INTEREST_SECTORS:
         raise ValidationError(_l("Choose a sector from the list."), field="sector")
     contributions = list(dict.fromkeys(c for c in draft.contributions if c))
@@ -283,6 +285,15 @@ def _record(actor: Any, project: Project, action: str, before: str | None, after
     return event
 
 
+def _submitted_since(actor: Any, project: Project, since: datetime) -> list[str]:
+    """The summaries and descriptions of `actor`'s other projects submitted since then."""
+    rows = db.session.execute(
+        select(Project.summary, Project.description)
+        .where(Project.proposer_id == actor.id, Project.id != project.id,
+               Project.submitted_at >= since)).all()
+    return [text for row in rows for text in row if text]
+
+
 def transition(actor: User, project: Project, action: str, *, note: str = "",
                language: str | None = None) -> Project:
     """Take `action` on `project`: refused, saying why, unless the table allows it from the
@@ -303,6 +314,8 @@ def transition(actor: User, project: Project, action: str, *, note: str = "",
                                       "moderator will."))
         raise PermissionDenied(_l("You can't do this to this project."))
     note = _text(note, NOTE_MAX, "note", required=step.note_required)
+    counted = (spam.check_submission(actor, project, partial(_submitted_since, actor, project))
+               if action == "submit" else False)
     language = language if language in SUPPORTED_LOCALES else None
     before, after = project.status, lifecycle.target_of(step, project)
     now = utcnow()
@@ -323,6 +336,8 @@ def transition(actor: User, project: Project, action: str, *, note: str = "",
     _notify_proposer(actor, project, step, note)
     _notify_followers(actor, project, action)
     db.session.commit()
+    if counted:
+        spam.count(actor, spam.PROPOSALS)
     return project
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from diaspora.accounts.models import User
 from diaspora.extensions import db
+from diaspora.moderation import spam
 from diaspora.places.models import Place
 from diaspora.projects import service
 from diaspora.projects.models import Project, ProjectSupport
@@ -30,13 +31,14 @@ def publish(app, region_code: str, titles: list[str]) -> list[int]:
         db.session.add_all([proposer, moderator])
         db.session.commit()
         ids = []
-        for title in titles:
-            project = service.save_project(proposer, service.ProjectDraft(
-                place_id=place.id, title=title, summary=f"About {title}."))
-            service.transition(proposer, project, "submit")
-            service.transition(moderator, project, "publish")
-            ids.append(project.id)
-            time.sleep(0.002)  # distinct publication times: newest first is well defined
+        with spam.suspended():  # one proposer, more proposals than a member may send a day
+            for title in titles:
+                project = service.save_project(proposer, service.ProjectDraft(
+                    place_id=place.id, title=title, summary=f"About {title}."))
+                service.transition(proposer, project, "submit")
+                service.transition(moderator, project, "publish")
+                ids.append(project.id)
+                time.sleep(0.002)  # distinct publication times: newest first is well defined
         db.session.remove()
         return ids
 
