@@ -99,7 +99,9 @@ def test_every_feature_in_the_list_is_plugged_in(app) -> None:
     assert set(template_kinds(app)) == {"news", "text", "survey.invitation", "survey.results",
                                         "project.status", "project.update",
                                         "project.comment", "project.published_here",
-                                        "project.supported_status", "notifications.digest"}
+                                        "project.supported_status", "notifications.digest",
+                                        "moderation.decision", "support.step",
+                                        "support.authority"}
     assert {"load-places", "create-admin", "news-publish-due", "bootstrap", "seed-demo"} <= set(
         app.cli.list_commands(None))
 
