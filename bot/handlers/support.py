@@ -74,7 +74,8 @@ def _overview(chat_id: int, locale: str) -> dict:
     for service in support.directory(home) if home is not None else []:
         counts[service.kind] = counts.get(service.kind, 0) + 1
     return {"home": home.display_name(locale) if home else None,
-            "home_id": home.id if home else None, "counts": counts}
+            "url": absolute_url(f"/support/services/{home.id}") if home else None,
+            "counts": counts}
 
 
 async def help_on_return(update: Update, context: Ctx) -> None:
@@ -99,7 +100,7 @@ async def help_on_return(update: Update, context: Ctx) -> None:
                 kind_buttons.append(button(
                     f"{t(context, locale, label)} ({found['counts'][kind]})",
                     HOME.control("k", kind)))
-        url = absolute_url(f"/support/services/{found['home_id']}")
+        url = found["url"]
         lines.append(f'<a href="{esc(url)}">' + h(context, locale, _l(
             "The directory of local services")) + "</a>")
     actions = [button("🆘 " + t(context, locale, _l("Ask for support")), HOME.control("new")),
