@@ -156,7 +156,7 @@ async def services_button(update: Update, context: Ctx) -> None:
 def _mine(chat_id: int, locale: str) -> list[dict]:
     user = tg.require_chat_user(chat_id)
     found = []
-    for item in support.own_requests(user, LISTED):
+    for item in support.own_requests(user, LISTED, with_thread=True):
         last = next((m for m in reversed(item.messages) if m.kind != REPLY), None)
         found.append({
             "id": item.id, "kind": support.KINDS.get(item.kind, item.kind),

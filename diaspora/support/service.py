@@ -234,10 +234,15 @@ def thread(request: SupportRequest) -> list[SupportMessage]:
         .order_by(SupportMessage.id)))
 
 
-def own_requests(actor: User, limit: int = 100) -> list[SupportRequest]:
-    return list(db.session.scalars(
-        select(SupportRequest).where(SupportRequest.requester_id == actor.id)
-        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()).limit(limit)))
+def own_requests(actor: User, limit: int = 100, *, with_thread: bool = False
+                 ) -> list[SupportRequest]:
+    """The member's requests, newest first (with their threads in one more query when the
+    caller shows them: the bot's "My requests")."""
+    query = (select(SupportRequest).where(SupportRequest.requester_id == actor.id)
+             .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()).limit(limit))
+    if with_thread:
+        query = query.options(selectinload(SupportRequest.messages))
+    return list(db.session.scalars(query))
 
 
 def authority_queue(actor: User, page: int = 1) -> Any:
