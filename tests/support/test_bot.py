@@ -2,7 +2,8 @@
 (the bot's shared widgets: kind, home place in one tap, description, contact, special
 services, preview), the authority of the home place is told, its answer comes back to the
 member in Kyrgyz through the outbox, and the member answers by typing; the services of the
-home place by kind; a phone number asked only when chosen, checked as typed."""
+home place by kind; a phone number asked only when chosen, checked as typed; a restart in the
+middle of a request."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from diaspora.accounts.models import AuthorityPlace, User
 from diaspora.extensions import db
 from diaspora.models import utcnow
 from diaspora.notifications.models import Notification
+from diaspora.places.models import Place
 from diaspora.support import service as support
 from diaspora.support.models import SupportRequest
-from tests.bot.conftest import chat_user
+from tests.bot.conftest import BotRunner, chat_user
 from tests.delivery.conftest import send_all
 
 TEXTS = {
@@ -75,9 +77,10 @@ def test_a_request_in_kyrgyz_reaches_the_authority_and_the_answer_comes_back(
     authority_chat = 990_000_001
     authority_id = _authority_of(app, home_id, authority_chat, code)
     with app.app_context():
-        other = db.session.scalar(sa.select(AuthorityPlace.place_id).where(
-            AuthorityPlace.place_id != home_id).limit(1))
-        stranger = _authority_of(app, other or home_id + 1, 990_000_002, "ky")
+        home = db.session.get(Place, home_id)
+        other = db.session.scalar(sa.select(Place.id).where(
+            Place.level == 2, Place.region_id != home.region_id).order_by(Place.code).limit(1))
+    stranger = _authority_of(app, other, 990_000_002, code)  # a district of another region
 
     menu = chat.command("menu")[0]
     assert texts["intro"] in [label for label, _ in chat.buttons(menu)]
@@ -116,6 +119,7 @@ def test_a_request_in_kyrgyz_reaches_the_authority_and_the_answer_comes_back(
                     "Эртең саат 10до айыл өкмөтүнө келиңиз.")
         db.session.remove()
     send_all(app, tg)
+    assert tg.sent_messages(990_000_002) == []
     (to_authority,) = tg.sent_messages(authority_chat)
     assert texts["new_here"] in to_authority["plain_text"]
     assert "Москвадан" not in to_authority["plain_text"]  # the words stay on the site
@@ -155,15 +159,22 @@ def test_services_of_the_home_place_by_kind_and_a_phone_checked(app, tg, bot, re
     first = chat.press_data("sp!new", message=overview)[0]
     replies = chat.press_data("spkind:legal", message=first, n=2)
     replies = chat.press_data("sphome:home", message=replies[1], n=2)
-    replies = chat.send("Паспорт жоголду.", n=2)
-    replies = chat.press_data("spch:phone", message=replies[1], n=2)
-    assert replies[1]["plain_text"].startswith("4/5 · Write your phone number")
-    refused = chat.send("call me maybe")
-    assert refused[0]["plain_text"].startswith("Write a phone number in digits")
-    replies = chat.send("+996 555 123 456", n=2)
-    assert replies[1]["plain_text"].startswith("5/5 · ")
-    preview = chat.press_data("spsvc!skip", message=replies[1], n=2)[1]
-    assert "Phone: +996 555 123 456" in preview["plain_text"]
-    chat.press_data("spsend:cancel", message=preview, n=1)
+    bot.stop()  # the bot restarts between two answers: the request goes on where it was
+    runner = BotRunner(app, tg, "polling").start()
+    try:
+        replies = chat.send("Паспорт жоголду.", n=2)
+        assert replies[1]["plain_text"].startswith("4/5 · ")
+        replies = chat.press_data("spch:phone", message=replies[1], n=2)
+        assert replies[1]["plain_text"].startswith("4/5 · Write your phone number")
+        refused = chat.send("call me maybe")
+        assert refused[0]["plain_text"].startswith("Write a phone number in digits")
+        replies = chat.send("+996 555 123 456", n=2)
+        assert replies[1]["plain_text"].startswith("5/5 · ")
+        preview = chat.press_data("spsvc!skip", message=replies[1], n=2)[1]
+        assert "Phone: +996 555 123 456" in preview["plain_text"]
+        assert "Паспорт жоголду." in preview["plain_text"]
+        chat.press_data("spsend:cancel", message=preview, n=1)
+    finally:
+        runner.stop()
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportRequest)) == 0

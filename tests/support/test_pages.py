@@ -119,3 +119,42 @@ def test_the_directory_page_of_a_place(app, users, here):
         "/support/services/new", data={"place_id": str(here.id), "name": "Чужой",
                                        "kind": "health"})
     assert refused.status_code == 200 and "Чужой" in refused.get_data(as_text=True)
+
+
+def _queries(app, client, url: str) -> int:
+    seen: list[str] = []
+
+    def remember(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", remember)
+    return len(seen)
+
+
+def test_the_queue_and_a_thread_cost_the_same_queries_for_few_or_many_rows(
+        app, users, make_user, here, ask):
+    authority = users["authority_here"]
+    service = support.save_service(authority, here.id, support.ServiceFields(
+        name="Жумуш борбору", kind="employment"))
+
+    def fill(n: int) -> SupportRequest:
+        for _ in range(n):
+            item = ask(make_user(home=here), here)
+            support.act(authority, item, "refer", "Барыңыз", service.id)
+            support.reply(item.requester, item, "Рахмат")
+        return item
+
+    item = fill(2)
+    few = (_queries(app, login(app.test_client(), authority), "/support/queue"),
+           _queries(app, login(app.test_client(), authority), f"/support/{item.id}"))
+    for _ in range(5):
+        support.act(authority, item, "answer", "Дагы")
+        support.reply(item.requester, item, "Дагы рахмат")
+    fill(10)
+    many = (_queries(app, login(app.test_client(), authority), "/support/queue"),
+            _queries(app, login(app.test_client(), authority), f"/support/{item.id}"))
+    assert many == few
