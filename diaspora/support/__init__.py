@@ -17,6 +17,7 @@ NOTIFICATION_KINDS = (
 
 def init_app(app: Flask) -> None:
     from diaspora.accounts.service import register_personal_data
+    from diaspora.cli import register_demo_data
     from diaspora.delivery.housekeeping import register_job
     from diaspora.delivery.messages import register_template
     from diaspora.notifications.service import register_kind
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
         permissions,  # noqa: F401  (its rules of can())
         queue,
     )
+    from diaspora.support.demo import seed_demo_support
     from diaspora.support.messages import (
         AUTHORITY_TEMPLATE,
         STEP_TEMPLATE,
@@ -39,6 +41,7 @@ def init_app(app: Flask) -> None:
     from diaspora.support.views import bp
 
     app.register_blueprint(bp)
+    register_demo_data(app, "support", seed_demo_support)
     register_template(app, STEP_TEMPLATE, render_step)
     register_template(app, AUTHORITY_TEMPLATE, render_authority)
     register_personal_data(app, "support_requests", export_member_requests,

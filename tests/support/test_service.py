@@ -215,3 +215,20 @@ def test_personal_data_export_and_erase(app, users, here, ask):
     db.session.commit()
     assert db.session.scalars(sa.select(SupportRequest.id)).all() == [other.id]
     assert db.session.scalars(sa.select(SupportMessage.id)).all() == []
+
+
+def test_demo_data_fills_the_queue_and_the_directory_once(app, ctx):
+    from diaspora.accounts import service as accounts
+    from diaspora.accounts.demo import DEMO_ACCOUNTS
+    from diaspora.support.models import SupportService
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--members", "2"])
+    assert first.exit_code == 0, first.output
+    assert "support: 4 local services, 2 requests" in first.output
+    assert "support:" not in runner.invoke(args=["seed-demo"]).output  # once
+    authority = accounts.find_by_email(DEMO_ACCOUNTS[2][0])
+    queue = support.authority_queue(authority).items
+    assert [(r.kind, support.days_waiting(r)) for r in queue] == [("employment", 3),
+                                                                   ("legal", None)]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportService)) == 4
