@@ -23,7 +23,7 @@ def _told(user, kind=None) -> list[Notification]:
     query = sa.select(Notification).where(Notification.user_id == user.id)
     if kind:
         query = query.where(Notification.kind == kind)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.order_by(Notification.id)))
 
 
 def _audit(request) -> list[str]:
