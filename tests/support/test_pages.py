@@ -158,3 +158,17 @@ def test_the_queue_and_a_thread_cost_the_same_queries_for_few_or_many_rows(
     many = (_queries(app, login(app.test_client(), authority), "/support/queue"),
             _queries(app, login(app.test_client(), authority), f"/support/{item.id}"))
     assert many == few
+
+
+def test_a_request_flagged_after_14_days_waits_in_the_moderators_queue(app, users, here, ask):
+    item = ask(users["member"], here)
+    item.created_at -= timedelta(days=15)
+    db.session.commit()
+    support.flag_unanswered()
+    moderator = login(app.test_client(), users["moderator"])
+    page = moderator.get("/moderation/").get_data(as_text=True)
+    assert "Support request unanswered for 14 days" in page and f"/support/{item.id}" in page
+    key = re.search(r'name="key" value="(support_unanswered:[^"]+)"', page).group(1)
+    done = moderator.post("/moderation/queue/decide", data={"key": key, "action": "remind"})
+    assert done.status_code == 302
+    assert f"/support/{item.id}" not in moderator.get("/moderation/").get_data(as_text=True)
