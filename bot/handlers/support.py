@@ -53,6 +53,7 @@ Ctx = ContextTypes.DEFAULT_TYPE
 HOME = register_prefix("sp", owner="support")
 LISTED = 5  # requests in "My requests"
 SHOWN = 300  # characters of a message shown in "My requests"
+DESCRIPTION_SHOWN = 600  # characters of the description in the preview
 
 
 async def _answer_query(update: Update) -> None:
@@ -248,7 +249,8 @@ def _preview(context: Ctx, locale: str) -> str:
     rows_ = [
         (_l("Kind of help"), shown("kind")),
         (_l("Place"), esc(data.get("place_name") or "—")),
-        (_l("Description"), esc(_clipped(description, locale)) if description else "—"),
+        (_l("Description"), esc(shorten(description, DESCRIPTION_SHOWN)) if description
+         else "—"),
         (_l("Contact"), contact),
         (_l("Special services"), shown("special")),
     ]
@@ -345,6 +347,11 @@ async def on_answer(update: Update, context: Ctx, question: Question, answer: An
         return None
     if question.name == "contact":
         data["channel"] = answer.value
+        # "Here in Telegram": the authority answers through the bot; the username, when the
+        # member has one, lets the authority also write to them directly.
+        username = getattr(update.effective_user, "username", None) or ""
+        if answer.value == "telegram" and support.TELEGRAM_USERNAME.fullmatch(username):
+            _answers(context)["contact_value"] = {"value": username, "shown": esc(username)}
     if question.name == "preview":
         if answer.value == "cancel":
             await send(update, context, h(context, locale, _l("Cancelled: nothing was sent.")),

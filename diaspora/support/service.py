@@ -78,7 +78,7 @@ SERVICE_NAME_MAX, ADDRESS_MAX, PHONE_MAX, HOURS_MAX = 200, 300, 50, 200
 
 _PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_TELEGRAM = re.compile(r"@?[A-Za-z0-9_]{5,32}")
+TELEGRAM_USERNAME = re.compile(r"@?[A-Za-z0-9_]{5,32}")
 
 
 # -- checking what is typed (the web forms and the bot's questions call these) --------------------
@@ -135,7 +135,7 @@ def clean_contact(channel: str | None, value: str | None) -> tuple[str, str]:
     if channel == "email":
         return channel, clean_email(value)
     text = (value or "").strip()
-    if text and not _TELEGRAM.fullmatch(text):
+    if text and not TELEGRAM_USERNAME.fullmatch(text):
         raise ValidationError(_l("Write your Telegram username, for example @aibek_95, or "
                                  "leave it empty."), field="contact_value")
     return channel, ("@" + text.lstrip("@")) if text else ""

@@ -125,7 +125,6 @@ def act(request_id: int) -> ResponseReturnValue:
     if not can(current_user, "support.answer", item):
         abort(403)
     form = ActForm()
-    form.service_id.choices = []
     if form.validate_on_submit():
         try:
             support.act(current_user, item, form.action.data or "",

@@ -60,6 +60,7 @@ def _the_request(app, member_id: int) -> dict:
                                  .where(SupportRequest.requester_id == member_id))
         found = {"id": item.id, "kind": item.kind, "place_id": item.place_id,
                  "description": item.description, "channel": item.contact_channel,
+                 "contact": item.contact_value,
                  "women": item.women_services, "children": item.children_services,
                  "language": item.language, "status": item.status,
                  "messages": [(m.kind, m.body) for m in item.messages]}
@@ -72,6 +73,8 @@ def test_a_request_in_kyrgyz_reaches_the_authority_and_the_answer_comes_back(
         app, tg, bot, registered_chat, code):
     texts = TEXTS[code]
     chat = registered_chat(locale=code)
+    # The member has a Telegram username: "Here in Telegram" passes it to the authority.
+    chat.user = tg.make_user(chat.id, language_code=code, username="aibek_kg")
     member = chat_user(app, chat.id)
     home_id = member.profile.home_place_id
     authority_chat = 990_000_001
@@ -105,6 +108,7 @@ def test_a_request_in_kyrgyz_reaches_the_authority_and_the_answer_comes_back(
     assert texts["thanks"] in done[1]["plain_text"]
 
     found = _the_request(app, member.id)
+    assert found["contact"] == "@aibek_kg"
     assert (found["kind"], found["place_id"], found["channel"], found["women"],
             found["children"], found["language"]) == ("employment", home_id, "telegram", True,
                                                       False, code)
