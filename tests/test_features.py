@@ -101,7 +101,8 @@ def test_every_feature_in_the_list_is_plugged_in(app) -> None:
                                         "project.comment", "project.published_here",
                                         "project.supported_status", "notifications.digest",
                                         "moderation.sanction", "moderation.decision",
-                                        "authority.decision"}
+                                        "authority.decision", "support.step",
+                                        "support.authority"}
     assert {"load-places", "create-admin", "news-publish-due", "bootstrap", "seed-demo"} <= set(
         app.cli.list_commands(None))
 

@@ -1482,6 +1482,117 @@ ROUTES.update({
 })
 
 
+# Reintegration support (issue 11): a request of the walker's member for "here" is seen by
+# them, the authority of "here" and staff; for everybody else it does not exist.
+def _support_request(world: World, closed: bool = False) -> Any:
+    from diaspora.support import service as support
+
+    request = support.create_request(world.users["member"], support.RequestDraft(
+        kind="employment", place_id=world.place("here").id, description="Жумуш керек",
+        contact_channel="telegram"))
+    if closed:
+        support.act(world.users["moderator"], request, "close")
+    return request
+
+
+def _support_url(suffix: str = "", *, closed: bool = False) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        world.last = _support_request(world, closed)
+        return f"/support/{world.last.id}{suffix}"
+
+    return url
+
+
+def _with_support_request(page: str) -> Callable[[World], str]:
+    def url(world: World) -> str:
+        world.last = _support_request(world)
+        return page
+
+    return url
+
+
+def _service_url(suffix: str, where: str = "here") -> Callable[[World], str]:
+    def url(world: World) -> str:
+        from diaspora.support import service as support
+
+        world.last = support.save_service(world.users["admin"], world.place(where).id,
+                                          support.ServiceFields(name="Legal aid", kind="legal"))
+        return f"/support/services/item/{world.last.id}{suffix}"
+
+    return url
+
+
+def _service_form(where: str, name: str = "Job centre") -> Callable[[World], dict]:
+    return lambda world: {"place_id": str(world.place(where).id), "name": name,
+                          "kind": "employment", "phone": "+996 312 000 000",
+                          "languages": ["ky"]}
+
+
+SUPPORT_REQUEST_SEEN = answers(404, anonymous=LOGIN, member=200, authority_here=200,
+                               moderator=200, admin=200)
+MAY_KEEP_DIRECTORY = answers(403, anonymous=LOGIN, authority_here=200, authority_elsewhere=200,
+                             moderator=200, admin=200)
+
+ROUTES.update({
+    "support.index": [Case("GET", "/support/", MEMBERS)],
+    "support.create": [
+        Case("GET", "/support/new", MEMBERS),
+        Case("POST", "/support/new", answers(302, anonymous=LOGIN),
+             lambda w: {"kind": "housing", "place_id": str(w.place("here").id),
+                        "description": "Үй керек", "contact_channel": "telegram"}, "valid"),
+        # A refused form is shown again with what was typed; nothing is saved.
+        Case("POST", "/support/new", answers(200, anonymous=LOGIN),
+             {"kind": "", "description": "Үй керек", "contact_channel": "telegram"},
+             "no kind"),
+    ],
+    "support.show": [
+        Case("GET", _support_url(), SUPPORT_REQUEST_SEEN, state="waiting"),
+        Case("GET", "/support/999999", answers(404, anonymous=LOGIN), state="missing"),
+    ],
+    "support.reply": [
+        Case("POST", _support_url("/reply"),
+             answers(404, anonymous=LOGIN, member=302, authority_here=403, moderator=403,
+                     admin=403), {"body": "Рахмат"}, "waiting"),
+        Case("POST", _support_url("/reply", closed=True),
+             answers(404, anonymous=LOGIN, member=200, authority_here=403, moderator=403,
+                     admin=403), {"body": "Рахмат"}, "closed"),
+    ],
+    "support.act": [
+        *(Case("POST", _support_url("/act"),
+               answers(404, anonymous=LOGIN, member=403, authority_here=302, moderator=302,
+                       admin=302), {"action": action, "body": "Келиңиз"}, action)
+          for action in ("answer", "close")),
+        Case("POST", _support_url("/act", closed=True),
+             answers(404, anonymous=LOGIN, member=403, authority_here=200, moderator=200,
+                     admin=200), {"action": "answer", "body": "Келиңиз"}, "closed"),
+    ],
+    "support.queue": [Case("GET", _with_support_request("/support/queue"),
+                           answers(403, anonymous=LOGIN, authority_here=200,
+                                   authority_elsewhere=200, moderator=200, admin=200))],
+    "support.services": [
+        Case("GET", lambda w: f"/support/services/{w.place('here').id}", PUBLIC),
+        Case("GET", "/support/services/999999", answers(404), state="missing"),
+    ],
+    "support.create_service": [
+        Case("GET", "/support/services/new", MAY_KEEP_DIRECTORY),
+        # Another place's authority is shown the form again, refused.
+        Case("POST", "/support/services/new",
+             answers(403, anonymous=LOGIN, authority_here=302, authority_elsewhere=200,
+                     moderator=302, admin=302), _service_form("here"), "for here"),
+    ],
+    "support.edit_service": [
+        Case("GET", _service_url("/edit"), writers("here", 200), state="here"),
+        Case("POST", _service_url("/edit"), writers("here", 302),
+             _service_form("here", "Renamed"), "here"),
+        Case("GET", "/support/services/item/999999/edit", answers(404, anonymous=LOGIN),
+             state="missing"),
+    ],
+    "support.delete_service": [
+        Case("POST", _service_url("/delete"), writers("here", 302), state="here"),
+    ],
+})
+
+
 def matrix_size() -> dict[str, int]:
     """Requests the walker makes: route x method x state x role (+ the CSRF-less POSTs)."""
     cases = [case for cases in ROUTES.values() for case in cases]

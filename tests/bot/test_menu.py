@@ -39,6 +39,7 @@ def test_menu_items_news_surveys_and_coming_soon(app, bot, registered_chat):
         "Surveys",
         "Projects",
         "Propose a project",
+        "Help on return",
         "My profile",
         "Language",
         "Help",
