@@ -189,9 +189,10 @@ def delete_comment(actor: Any, comment: ProjectComment) -> None:
     db.session.commit()
 
 
-def hide_comment(actor: Any, comment: ProjectComment) -> None:
+def hide_comment(actor: Any, comment: ProjectComment, *, tell_author: bool = True) -> None:
     """A moderator hides a comment: everyone else sees "hidden by a moderator"; the open
-    reports about it are closed; the audit log keeps who and when."""
+    reports about it are closed; the audit log keeps who and when; its author is told
+    (unless the moderators' queue tells them itself, with the reason)."""
     require(actor, "projects.moderate_comment", comment)
     if comment.hidden_at is not None:
         raise InvalidTransition(_l("This comment is already hidden."))
@@ -199,10 +200,12 @@ def hide_comment(actor: Any, comment: ProjectComment) -> None:
     audit.record(actor, "project_comment.hide", comment, before={"hidden": False},
                  after={"hidden": True})
     resolve_reports(actor, SUBJECT_KIND, comment.id, "hidden")
+    if tell_author:
+        _tell_author(actor, comment, "hidden")
     db.session.commit()
 
 
-def restore_comment(actor: Any, comment: ProjectComment) -> None:
+def restore_comment(actor: Any, comment: ProjectComment, *, tell_author: bool = True) -> None:
     require(actor, "projects.moderate_comment", comment)
     if comment.hidden_at is None:
         raise InvalidTransition(_l("This comment is not hidden."))
@@ -210,7 +213,19 @@ def restore_comment(actor: Any, comment: ProjectComment) -> None:
     audit.record(actor, "project_comment.restore", comment, before={"hidden": True},
                  after={"hidden": False})
     resolve_reports(actor, SUBJECT_KIND, comment.id, "restored")
+    if tell_author:
+        _tell_author(actor, comment, "restored")
     db.session.commit()
+
+
+def _tell_author(actor: Any, comment: ProjectComment, outcome: str) -> None:
+    """The moderators' decision, in the author's language (moderation's message)."""
+    from diaspora.moderation.queue_sources import tell_author
+    from diaspora.moderation.reports import subject_kinds
+
+    kind = subject_kinds().get(SUBJECT_KIND)
+    if kind is not None:
+        tell_author(comment.author_id, kind, comment.id, outcome, "", actor)
 
 
 # -- notifications -----------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def hide_comment(actor: Any, comment_id: int, reason: str) -> None:
     if comment is None or comment.hidden_at is not None:
         return
     if actor is not None:
-        comments.hide_comment(actor, comment)
+        comments.hide_comment(actor, comment, tell_author=False)  # the queue tells them
         return
     comment.hidden_at, comment.hidden_by_id = utcnow(), None
     audit.record(None, "project_comment.auto_hide", comment, before={"hidden": False},
@@ -174,7 +174,7 @@ def restore_comment(actor: Any, comment_id: int) -> None:
 
     comment = db.session.get(ProjectComment, comment_id)
     if comment is not None and comment.hidden_at is not None:
-        comments.restore_comment(actor, comment)
+        comments.restore_comment(actor, comment, tell_author=False)
 
 
 def hidden_comments(ids: Sequence[int]) -> set[int]:

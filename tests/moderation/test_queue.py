@@ -161,7 +161,7 @@ def test_three_reports_hide_a_comment_and_tell_its_author_in_kyrgyz(world) -> No
         assert hidden == (n == 2)
     [told] = [n for n in _notifications(world["proposer"]) if n.kind == "moderation.decision"]
     text = render_message(told.template, told.params, "ky")
-    assert "бир нече мүчө" in text and "Таза суу" in text
+    assert "бир нече катышуучу" in text and "Таза суу" in text
     items = _keys(world["moderator"])
     assert "hidden" in items and "report" not in items
     assert [a.name for a in items["hidden"].actions] == ["hide", "restore"]
@@ -288,3 +288,20 @@ def test_a_decision_read_later_keeps_the_sources_words(world) -> None:
     key = _keys(world["moderator"])["project"].key
     queue.decide(world["moderator"], key, "approve")
     assert str(queue.decision_for(key).action_label) == "Жарыялоо"  # "Publish", in the default ky
+
+
+def test_hiding_a_comment_from_its_page_or_the_queue_tells_its_author_once(app, world) -> None:
+    comment = world["comment"]
+    client = login(app.test_client(), world["moderator"])
+    assert client.post(f"/projects/comments/{comment.id}/hide").status_code == 302
+    client.post(f"/projects/comments/{comment.id}/restore")
+    told = [n.params["outcome"] for n in _notifications(world["proposer"])
+            if n.kind == "moderation.decision"]
+    assert told == ["hidden", "restored"]
+    reports.report(world["reporters"][0], "project_comment", comment.id, "spam")
+    item = _keys(world["moderator"])["report"]
+    queue.decide(world["moderator"], item.key, "hide", "Жарнама")
+    told = [n.params for n in _notifications(world["proposer"])
+            if n.kind == "moderation.decision"]
+    assert [t["outcome"] for t in told] == ["hidden", "restored", "hidden"]
+    assert told[-1]["reason"] == "Жарнама"
