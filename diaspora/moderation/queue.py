@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from diaspora.accounts.permissions import can, require
+from diaspora.accounts.permissions import require
 from diaspora.errors import (
     DomainError,
     InvalidTransition,
@@ -246,10 +246,6 @@ def history(item: QueueItem, limit: int = 20) -> list[AuditEntry]:
         select(AuditEntry).where(AuditEntry.object_type == object_type,
                                  AuditEntry.object_id == object_id)
         .order_by(AuditEntry.id.desc()).limit(limit)))
-
-
-def may_use_queue(user: Any) -> bool:
-    return can(user, "moderation.queue")
 
 
 # The words of the actions every source uses, for a decision whose entry is gone.

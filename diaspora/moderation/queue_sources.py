@@ -124,16 +124,17 @@ def auto_hide(report: Report) -> None:
 # -- reported and hidden items ---------------------------------------------------------------
 
 
-def _open_groups(limit: int, subject_id_report: int | None = None) -> list[tuple[str, int, int,
-                                                                                  Any, int]]:
-    """(kind, subject id, oldest open report id, its time, count) per reported item."""
+def _open_groups(limit: int, report_id: int | None = None) -> list[tuple[str, int, int, Any,
+                                                                         int]]:
+    """(kind, subject id, oldest open report id, its time, count) per reported item; with
+    `report_id`, only the item that report is about."""
     stmt = (select(Report.subject_kind, Report.subject_id, func.min(Report.id),
                    func.min(Report.created_at), func.count())
             .where(Report.resolved_at.is_(None))
             .group_by(Report.subject_kind, Report.subject_id)
             .order_by(func.min(Report.created_at)).limit(limit))
-    if subject_id_report is not None:
-        first = db.session.get(Report, subject_id_report)
+    if report_id is not None:
+        first = db.session.get(Report, report_id)
         if first is None or first.resolved_at is not None:
             return []
         stmt = stmt.where(Report.subject_kind == first.subject_kind,
@@ -158,7 +159,7 @@ def _report_items(limit: int, want_hidden: bool, only: int | None = None) -> lis
         described.update({(kind_name, i): info for i, info in kind.describe(ids).items()})
         if kind.hidden is not None:
             hidden.update((kind_name, i) for i in kind.hidden(ids))
-    reasons = _reasons([g[2] for g in groups], groups)
+    reasons = _reasons(groups)
     items = []
     for kind_name, subject_id, first_id, first_at, count in groups:
         kind, info = kinds.get(kind_name), described.get((kind_name, subject_id))
@@ -187,7 +188,8 @@ def _audit_type(kind_name: str) -> str:
             "news_post": "newspost", "survey": "survey"}.get(kind_name, kind_name)
 
 
-def _reasons(first_ids: Sequence[int], groups: Sequence[tuple]) -> dict[tuple[str, int], str]:
+def _reasons(groups: Sequence[tuple]) -> dict[tuple[str, int], str]:
+    """Each reported item's open reports counted by reason, in the reader's words."""
     wanted = {(g[0], g[1]) for g in groups}
     if not wanted:
         return {}
