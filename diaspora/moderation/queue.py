@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from diaspora.accounts.permissions import require
@@ -139,12 +139,15 @@ def pending_items(actor: Any, source: str | None = None, limit: int = 200) -> li
     return waiting[:limit]
 
 
-def counts(actor: Any) -> dict[str, int]:
-    """How many entries wait in each source (the dashboard's numbers)."""
-    result = {name: 0 for name in sources()}
-    for item in pending_items(actor, limit=1000):
-        result[item.source] = result.get(item.source, 0) + 1
-    return result
+def overview(actor: Any, source: str | None = None, limit: int = 200) -> tuple[
+        list[QueueItem], dict[str, int]]:
+    """The page's entries (of one source, or all) and how many wait in each source, from
+    one pass over the sources."""
+    everything = pending_items(actor, limit=1000)
+    counted = {name: 0 for name in sources()}
+    for item in everything:
+        counted[item.source] = counted.get(item.source, 0) + 1
+    return [item for item in everything if source in (None, item.source)][:limit], counted
 
 
 def find_item(key: str) -> QueueItem | None:
@@ -237,15 +240,25 @@ def decide(actor: Any, key: str, action: str, reason: str = "") -> Decision:
     return Decision(key, action, chosen.label, actor.id, actor.name, row.decided_at)
 
 
-def history(item: QueueItem, limit: int = 20) -> list[AuditEntry]:
-    """The item's history as the audit log knows it, newest first."""
-    if item.history_of is None:
-        return []
-    object_type, object_id = item.history_of
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == object_type,
-                                 AuditEntry.object_id == object_id)
-        .order_by(AuditEntry.id.desc()).limit(limit)))
+def histories(items: Sequence[QueueItem], per_item: int = 20) -> dict[str, list[AuditEntry]]:
+    """Each entry's history as the audit log knows it, newest first: one query for a page
+    (the log's object index serves it), cut to `per_item` each."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        if item.history_of is not None:
+            wanted.setdefault(item.history_of[0], set()).add(item.history_of[1])
+    if not wanted:
+        return {}
+    rows = db.session.scalars(
+        select(AuditEntry).where(or_(*(
+            (AuditEntry.object_type == object_type) & AuditEntry.object_id.in_(ids)
+            for object_type, ids in wanted.items())))
+        .order_by(AuditEntry.id.desc()))
+    found: dict[tuple[str, int], list[AuditEntry]] = {}
+    for row in rows:
+        found.setdefault((row.object_type, row.object_id), []).append(row)
+    return {item.key: found.get(item.history_of, [])[:per_item]
+            for item in items if item.history_of is not None}
 
 
 # The words of the actions every source uses, for a decision whose entry is gone.

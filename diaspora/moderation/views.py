@@ -108,10 +108,10 @@ def _render_queue(error_key: str | None = None, error: str | None = None,
     source = request.args.get("source") or None
     if source not in queue.sources():
         source = None
-    items = queue.pending_items(current_user, source)
+    items, counts = queue.overview(current_user, source)
     return render_template(
         "moderation/dashboard.html", items=items, sources=queue.sources(), source=source,
-        counts=queue.counts(current_user), history=queue.history, form=ConfirmForm(),
+        counts=counts, histories=queue.histories(items), form=ConfirmForm(),
         error_key=error_key, error=error, reason=reason), status
 
 

@@ -305,3 +305,31 @@ def test_hiding_a_comment_from_its_page_or_the_queue_tells_its_author_once(app, 
             if n.kind == "moderation.decision"]
     assert [t["outcome"] for t in told] == ["hidden", "restored", "hidden"]
     assert told[-1]["reason"] == "Жарнама"
+
+
+def test_the_queue_page_costs_the_same_queries_for_two_or_eight_proposals(
+        app, world, make_user, here) -> None:
+    client = login(app.test_client(), world["admin"])
+
+    def queries() -> int:
+        seen: list[str] = []
+
+        def remember(*args) -> None:
+            seen.append(args[2])
+
+        sa.event.listen(db.engine, "before_cursor_execute", remember)
+        try:
+            page = client.get("/moderation/?lang=en")
+            assert page.status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", remember)
+        assert "History" in page.get_data(as_text=True)
+        return len(seen)
+
+    queries()  # the session's first request gives it an id (one query more, once)
+    few = queries()
+    for n in range(6):
+        _project(make_user(home=here), here, world["moderator"], status="submitted",
+                 title=f"Жол {n}")
+    assert queries() == few
+    assert len(queue.pending_items(world["admin"], "project")) == 7
