@@ -27,7 +27,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from telegram.ext import filters as tg_filters
 
-from bot.callbacks import register_prefix
+from bot.callbacks import register_prefix, whole_number
 from bot.handlers import menu
 from bot.handlers.common import button, call_service, keyboard, rows, say, send, stale
 from bot.handlers.menu import menu_markup
@@ -434,7 +434,7 @@ def _reply_prompt(context: Ctx, locale: str) -> str:
 async def start_reply(update: Update, context: Ctx) -> object:
     parsed = HOME.parse(update.callback_query.data)
     try:
-        request_id = int(parsed.args[0]) if parsed and parsed.args else 0
+        request_id = whole_number(parsed.args[0]) if parsed and parsed.args else 0
     except ValueError:
         request_id = 0
     if request_id <= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -105,9 +106,11 @@ def _paging() -> tuple[int, int]:
 
 
 def _page_url(page: int) -> str:
-    args = {key: value for key, value in request.args.items() if key != "page"}
-    return url_for(request.endpoint or "", **(request.view_args or {}), **args, page=page,
-                   _external=True)
+    """The same query with another page. Built with urlencode, not url_for's keywords: a
+    parameter named `_external`, `_anchor` or `endpoint` is the asker's text, not ours."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
+    base = url_for(request.endpoint or "", **(request.view_args or {}), _external=True)
+    return f"{base}?{urlencode([*args, ('page', str(page))])}"
 
 
 def _list(page: service.Page) -> ResponseReturnValue:

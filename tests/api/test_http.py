@@ -193,3 +193,24 @@ def test_the_api_limit_is_shared_through_redis(database_url: str, ctx: None) -> 
     assert statuses == [200, 200, 200, 429]
     with workers[0].app_context():
         limiter.reset()
+
+
+def test_parameters_named_like_url_for_options_are_plain_text(client: FlaskClient,
+                                                             open_data: OpenData) -> None:
+    for query in ("_external=1", "endpoint=x", "_anchor=x", "_scheme=ftp"):
+        answer = client.get(f"{API}/places?per_page=1&{query}")
+        assert answer.status_code == 200, query
+        links = answer.get_json()["links"]
+        assert all("#" not in (link or "") and (link or "http").startswith("http")
+                   for link in links.values()), links
+        assert query.split("=")[0] in links["next"]
+
+
+def test_a_signed_in_member_leaves_no_cookie_on_a_public_answer(app: Flask,
+                                                                open_data: OpenData) -> None:
+    from tests.conftest import login
+
+    answer = login(app.test_client(), open_data.people[0]).get(f"{API}/places")
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert "Cookie" not in answer.headers.get("Vary", "")
