@@ -113,3 +113,19 @@ def retry_after_seconds(error: RetryAfter) -> float:
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:
     """Never over Telegram's limit (callers keep user text short; this is the last guard)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def esc_clip(text: Any, limit: int) -> str:
+    """Someone's text escaped for Telegram's HTML in at most `limit` characters, cut at a
+    character of the text, never inside an entity: "&" becomes five characters, so a text
+    cut before escaping could still grow past a message's 4,096, and `clip` would then cut
+    the HTML and Telegram refuse the whole message."""
+    parts: list[str] = []
+    size = 0
+    for char in str(text or ""):
+        escaped = esc(char)
+        if size + len(escaped) > limit - 1:
+            return "".join(parts) + "…"
+        parts.append(escaped)
+        size += len(escaped)
+    return "".join(parts)

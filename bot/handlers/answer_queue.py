@@ -18,7 +18,7 @@ from telegram.ext import filters as tg_filters
 
 from bot.handlers import menu
 from bot.handlers.common import call_service, say, send
-from bot.runtime import clip, esc, h, lang
+from bot.runtime import clip, esc, esc_clip, h, lang
 from diaspora.accounts import telegram as tg
 from diaspora.accounts.permissions import can
 from diaspora.delivery.messages import absolute_url
@@ -74,7 +74,8 @@ async def queue_command(update: Update, context: Ctx) -> None:
                       "waiting for an answer for %(num)d day",
                       "waiting for an answer for %(num)d days", item.days)))
         answer = h(context, locale, _l("Answer on the site"))
-        lines += ["", f"<b>{number}. {esc(item.title)}</b>", f"📍 {esc(item.place)}{waited}",
+        lines += ["", f"<b>{number}. {esc_clip(item.title, 200)}</b>",
+                  f"📍 {esc_clip(item.place, 150)}{waited}",
                   f'<a href="{esc(item.url)}">{answer}</a>']
     if found.more:
         queue_url = absolute_url(f"/projects/queue?lang={locale}")

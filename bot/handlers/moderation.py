@@ -39,7 +39,16 @@ from telegram.ext import (
 from bot.application import POST_INIT, POST_SHUTDOWN
 from bot.callbacks import register_prefix, whole_number
 from bot.handlers.common import button, keyboard, rows, stale
-from bot.runtime import FLASK_APP_KEY, clip, db, esc, guess_locale, render, run_in_app_context
+from bot.runtime import (
+    FLASK_APP_KEY,
+    clip,
+    db,
+    esc,
+    esc_clip,
+    guess_locale,
+    render,
+    run_in_app_context,
+)
 from diaspora.errors import DomainError
 from diaspora.formatting import format_when
 from diaspora.moderation import chat as service
@@ -64,11 +73,11 @@ def post_text(app: Flask, locale: str, item: Any) -> str:
     """The message of one queue entry: kind, title, excerpt, when, and the site's page."""
     url = app.config["SITE_URL"] + item.url
     lines = [f"🛡 <b>{esc(render(app, locale, item.label))}</b>",
-             f"<b>{esc(clip(item.title or '', 300))}</b>"]
+             f"<b>{esc_clip(item.title, 300)}</b>"]
     if item.excerpt:
-        lines.append(esc(clip(item.excerpt, EXCERPT)))
-    lines += [f"<i>{esc(clip(render(app, locale, line), 300))}</i>"
-              for line in getattr(item, "details", ())]  # e.g. the reports' reasons
+        lines.append(esc_clip(item.excerpt, EXCERPT))
+    lines += [f"<i>{esc_clip(render(app, locale, line), 300)}</i>"
+              for line in getattr(item, "details", ())[:4]]  # e.g. the reports' reasons
     when = format_when(item.created_at, locale, "UTC")
     lines.append(f"<i>{esc(when)} (UTC)</i>")
     link_text = esc(render(app, locale, _l("Open on the website")))

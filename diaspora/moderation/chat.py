@@ -182,11 +182,6 @@ def chat_migrated(old_chat_id: int, new_chat_id: int) -> None:
     db.session.commit()
 
 
-def is_linked(chat_id: int) -> bool:
-    return db.session.scalar(
-        select(ModerationChat.id).where(ModerationChat.chat_id == chat_id)) is not None
-
-
 # -- posting and closing -------------------------------------------------------------------------
 
 
@@ -349,6 +344,10 @@ def press(post_id: int, chat_id: int, telegram_user_id: int, action: str,
     post = _post_in(post_id, chat_id)
     if post is None:
         return Outcome(STALE)
+    user, locale = _presser(telegram_user_id)
+    if user is None:
+        return Outcome(REFUSED, locale, message=NOT_STAFF)
+    # Only a member of staff's press is taken as word of what was sent.
     if post.message_id is None and message_id is not None:
         # Pressed before the poll recorded what it sent (it is about to): the message is
         # known from the press itself, so it can be closed like any other.
@@ -357,9 +356,6 @@ def press(post_id: int, chat_id: int, telegram_user_id: int, action: str,
             .where(ModerationChatPost.id == post.id, ModerationChatPost.message_id.is_(None))
             .values(message_id=message_id, text=text))
         db.session.commit()
-    user, locale = _presser(telegram_user_id)
-    if user is None:
-        return Outcome(REFUSED, locale, message=NOT_STAFF)
     return _decide(post, user, locale, action, None)
 
 

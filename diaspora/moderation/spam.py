@@ -19,7 +19,6 @@ every form and bot conversation already shows those, at the field, keeping what 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -243,10 +242,6 @@ def normalised(text: str | None) -> str:
     """The text as compared: Unicode-normalised, case folded, runs of spaces as one."""
     folded = unicodedata.normalize("NFKC", text or "").casefold()
     return " ".join(folded.split())
-
-
-def fingerprint(text: str | None) -> str:
-    return hashlib.sha256(normalised(text).encode()).hexdigest()
 
 
 def _comparable(text: str | None) -> str | None:

@@ -471,3 +471,23 @@ def test_poll_posts_a_chat_at_a_time_within_the_batch(app, make_user, here, ctx)
     assert len(second.new) == 1
     service.release(second.new[0].post_id)
     assert len(service.poll_plan(3).new) == 1  # released: offered again
+
+
+def test_a_title_full_of_ampersands_still_makes_one_valid_message(app: Flask) -> None:
+    """Escaping makes "&" five characters: the post must stay under Telegram's 4,096 and
+    never end inside an entity, or Telegram refuses it and the entry never reaches the chat."""
+    import html as html_module
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from bot.handlers.moderation import post_text
+
+    item = SimpleNamespace(label="Project", title="&<" * 300, excerpt="&" * 2000,
+                           details=("&" * 500,) * 3, url="/projects/1",
+                           created_at=datetime(2026, 11, 28, tzinfo=UTC))
+    with app.app_context():
+        text = post_text(app, "ky", item)
+    assert len(text) <= 4096
+    assert "&amp;&lt;" in text and not re.search(r"&[a-z]{0,3}(?![a-z;])", text)
+    plain = html_module.unescape(re.sub(r"<[^>]+>", "", text))
+    assert "&<&<" in plain
