@@ -156,6 +156,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": env.text("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "REGISTER_RATE_LIMIT": env.text("REGISTER_RATE_LIMIT", "5 per hour;20 per day"),
         "API_RATE_LIMIT": env.text("API_RATE_LIMIT", "60 per minute"),
+        # How old the insights' precomputed tables may grow before housekeeping counts them
+        # again (diaspora/insights; `flask insights-refresh` counts at once).
+        "INSIGHTS_REFRESH_SECONDS": env.integer("INSIGHTS_REFRESH_SECONDS", 900, minimum=10),
         # Against spam (diaspora/moderation/spam.py; README, "Against spam"): what one member
         # may post in 24 hours (0: no limit), counted in RATELIMIT_STORAGE_URI; how old an
         # account must be to post links; how long the same text cannot be posted again.

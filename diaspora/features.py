@@ -10,5 +10,5 @@ from __future__ import annotations
 
 FEATURES: tuple[str, ...] = (
     "main", "places", "accounts", "moderation", "delivery", "notifications", "news", "surveys",
-    "projects", "support", "devchat", "api",
+    "projects", "support", "insights", "devchat", "api",
 )

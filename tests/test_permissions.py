@@ -1739,3 +1739,33 @@ def test_the_walker_notices_a_check_that_lets_everybody_in(
     failures = walk(app, make_user, {"here": here.id, "elsewhere": elsewhere.id},
                     _case(endpoint, method, state))
     assert any(failure.startswith(noticed) for failure in failures), failures
+
+
+# -- insights ----------------------------------------------------------------------------------
+
+def _region_url(where: str, prefix: str = "/insights/region/", suffix: str = ""
+                ) -> Callable[[World], str]:
+    return lambda world: f"{prefix}{world.place(where).region_id}{suffix}"
+
+
+# A region's own view: its verified authorities and staff.
+REGION_VIEW = answers(403, anonymous=LOGIN, authority_here=200, moderator=200, admin=200)
+
+ROUTES.update({
+    "insights.index": [Case("GET", "/insights/", PUBLIC)],
+    "insights.region": [
+        Case("GET", _region_url("here"), REGION_VIEW, state="here"),
+        Case("GET", "/insights/region/999999", answers(404, anonymous=LOGIN), state="missing"),
+        # A district is not a region.
+        Case("GET", lambda w: f"/insights/region/{w.place('here').id}",
+             answers(404, anonymous=LOGIN), state="a district"),
+    ],
+    "insights.download": [
+        Case("GET", "/insights/download/members-by-country.csv", PUBLIC),
+        Case("GET", "/insights/download/all.json", PUBLIC, state="all"),
+        Case("GET", _region_url("here", "/insights/download/members-by-region.csv?region="),
+             answers(403, authority_here=200, moderator=200, admin=200), state="region"),
+        Case("GET", "/insights/download/members-by-shoe-size.json", answers(404),
+             state="missing"),
+    ],
+})

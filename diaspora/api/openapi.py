@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from diaspora.accounts.choices import INTEREST_SECTORS
+from diaspora.insights.tables import BARS, MONTHLY, RATES, TABLES
 from diaspora.projects.models import PUBLIC_STATES
 from diaspora.surveys.results import MIN_CELL, SUPPRESSED
 
@@ -83,6 +84,8 @@ _PLACE = {
     "district_id": NULLABLE_INT,
 }
 
+UNITS = ("members", "projects", "requests", "responses")
+
 SCHEMAS: dict[str, Any] = {
     "Texts": {
         "type": "object", "additionalProperties": False,
@@ -113,23 +116,36 @@ SCHEMAS: dict[str, Any] = {
     }, "A project in a public state, with its description and progress."),
     "Survey": _object(_SURVEY, "An open survey for everyone: what it is, never its answers."),
     "Place": _object(_PLACE, "A place of the gazetteer of Kyrgyzstan."),
-    "Cell": _object({"key": {"type": "string"}, "label": _ref("Texts"),
-                     "count": _ref("Count")}),
+    "Cell": {**_object({"key": {"type": "string"}, "label": _ref("Texts"),
+                        "count": _ref("Count"),
+                        "rate": {"oneOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                                           {"const": SUPPRESSED}, {"type": "null"}],
+                                 "description": "Tables of kind `rates`: the share answered."},
+                        "median_days": {"oneOf": [{"type": "number", "minimum": 0},
+                                                  {"const": SUPPRESSED}, {"type": "null"}],
+                                        "description": "Tables of kind `rates`: the median "
+                                                       "days to the answer."}}),
+             "required": ["key", "label", "count"]},
     "Aggregate": _object({
         "id": {"type": "string"},
         "title": _ref("Texts"),
-        "unit": {"type": "string", "enum": ["members", "projects"]},
+        "unit": {"type": "string", "enum": list(UNITS)},
+        "kind": {"type": "string", "enum": [BARS, MONTHLY, RATES],
+                 "description": "`bars`: a count a group; `months`: a count a month, the last "
+                                "twelve; `rates`: a count a group with the share answered and "
+                                "the median days to the answer."},
         "min_cell": {"type": "integer", "const": MIN_CELL},
         "suppressed": {"type": "boolean",
                        "description": "Whether any figure of this table is hidden."},
-        "total": _ref("Count"),
+        "total": {"oneOf": [_ref("Count"), {"type": "null"}],
+                  "description": "null where the cells don't add up to a total (a member "
+                                 "names several sectors; a member answers several surveys)."},
         "cells": {"type": "array", "items": _ref("Cell")},
-    }, f"One table of counts adding up to its total. A cell of 1 to {MIN_CELL - 1} reads "
-       f"\"{SUPPRESSED}\"; so does the smallest other cell when the hidden ones together "
-       f"would be fewer than {MIN_CELL}, so the total minus the shown cells never reveals a "
-       "hidden one."),
+    }, f"One table of counts. A cell of 1 to {MIN_CELL - 1} reads \"{SUPPRESSED}\"; so does "
+       f"the smallest other cell when the hidden ones together would be fewer than "
+       f"{MIN_CELL}, so the total minus the shown cells never reveals a hidden one."),
     "AggregateRef": _object({"id": {"type": "string"}, "title": _ref("Texts"),
-                             "unit": {"type": "string", "enum": ["members", "projects"]},
+                             "unit": {"type": "string", "enum": list(UNITS)},
                              "url": URL}),
     "Links": _object({"self": URL, "first": URL, "last": URL,
                       "prev": {"type": ["string", "null"], "format": "uri"},
@@ -257,9 +273,8 @@ def paths() -> dict[str, Any]:
         "/places/{id}": _get("A place.", "PlaceAnswer", [_ID], listing=False),
         "/insights": _get("The aggregates on offer.", "AggregateIndex", [], listing=False),
         "/insights/{id}": _get("One aggregate, small cells suppressed.", "AggregateAnswer", [
-            _parameter("id", "path", {"type": "string", "enum": [
-                "members-by-country", "members-by-region", "projects-by-sector",
-                "projects-by-status"]}, "The aggregate.")], listing=False),
+            _parameter("id", "path", {"type": "string", "enum": list(TABLES)},
+                       "The aggregate.")], listing=False),
     }
 
 

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from diaspora.accounts.choices import INTEREST_SECTORS
-from diaspora.api import insights, service
+from diaspora.api import service
 from diaspora.api.errors import (
     BAD_PARAMETER,
     ApiError,
@@ -26,6 +26,8 @@ from diaspora.api.errors import (
 )
 from diaspora.api.openapi import document
 from diaspora.extensions import limiter
+from diaspora.insights import service as insights
+from diaspora.insights.tables import TABLES, in_every_language
 from diaspora.places.models import LEVEL_COMMUNITY, LEVEL_REGION
 from diaspora.projects.models import PUBLIC_STATES
 
@@ -202,16 +204,15 @@ def place_item(place_id: int) -> ResponseReturnValue:
 @bp.get("/insights")
 def insights_list() -> ResponseReturnValue:
     return jsonify({"data": [
-        {"id": aggregate.id, "title": insights.in_every_language(aggregate.title),
-         "unit": aggregate.unit,
-         "url": url_for("api.insight", aggregate_id=aggregate.id, _external=True)}
-        for aggregate in insights.AGGREGATES.values()]})
+        {"id": table.id, "title": in_every_language(table.title), "unit": table.unit,
+         "url": url_for("api.insight", aggregate_id=table.id, _external=True)}
+        for table in TABLES.values()]})
 
 
 @bp.get("/insights/<aggregate_id>")
 def insight(aggregate_id: str) -> ResponseReturnValue:
-    aggregate = insights.AGGREGATES.get(aggregate_id)
-    if aggregate is None:
+    """The country's table as the insights page shows it (stored by housekeeping)."""
+    table = insights.insights().table(aggregate_id)
+    if table is None:
         return render_status(404)
-    return jsonify({"data": insights.aggregate_data(aggregate)})
-
+    return jsonify({"data": table})

@@ -18,7 +18,7 @@ LABEL_WIDTH = 230
 VALUE_WIDTH = 90
 BAR_HEIGHT = 22
 GAP = 8
-LABEL_CHARS = 34
+LABEL_CHARS = 30
 
 
 @dataclass(frozen=True)

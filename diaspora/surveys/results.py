@@ -375,7 +375,7 @@ def _sibling_hidden(counts: Mapping[Any, int], viewable: set[Any]) -> set[Any]:
 
 
 def hidden_cells(counts: Mapping[Any, int]) -> set[Any]:
-    """One table whose cells add up to a shown total (an open-data aggregate, api/insights.py):
+    """One table whose cells add up to a shown total (an insights table, insights/tables.py):
     the cells to show as "<5". Rules 3 and 5 on one table, by the same code as rule 4: the
     cells of 1 to 4 people, then the smallest others until the hidden ones together are 0 or
     at least 5, so "total minus the others" never gives a small cell away."""

@@ -1,0 +1,195 @@
+"""Insights: who may see which scope, the precomputed tables, and their downloads.
+
+The tables are counted by `refresh` (housekeeping, every INSIGHTS_REFRESH_SECONDS, or
+`flask insights-refresh`) for the whole country and for every region, suppressed, and stored
+(models.py); pages, downloads and the API read the stored rows, so what they show is the same
+everywhere and a page never counts a million members. The country is counted first: each
+region's tables are suppressed against it (tables.py `suppress`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from diaspora.accounts.permissions import can, is_staff, verified_places
+from diaspora.extensions import db
+from diaspora.i18n import localized_text
+from diaspora.insights.models import COUNTRY, InsightSnapshot, region_scope
+from diaspora.insights.tables import SUPPRESSED, TABLES, Table, table_data
+from diaspora.models import utcnow
+from diaspora.places.models import LEVEL_REGION, Place
+from diaspora.surveys.export import BOM, guard
+
+# A region's total in a unit is its own cell in the country's table by place of that unit.
+BY_PLACE = {"members": "members-by-region", "requests": "requests-by-place"}
+
+
+@dataclass(frozen=True)
+class Insights:
+    """One scope's tables as stored: {table id: table} and when they were counted."""
+
+    region: Place | None
+    tables: dict[str, dict[str, Any]]
+    computed_at: datetime
+
+    def table(self, table_id: str) -> dict[str, Any] | None:
+        return self.tables.get(table_id)
+
+
+# -- counting ------------------------------------------------------------------------------------
+
+
+def _count_country() -> tuple[dict[str, dict], dict[str, Any]]:
+    shown, raw = {}, {}
+    for table in TABLES.values():
+        shown[table.id], raw[table.id] = table_data(table)
+    return shown, raw
+
+
+def _count_region(region_id: int, national: dict[str, dict], national_raw: dict[str, Any]
+                  ) -> dict[str, dict]:
+    shown = {}
+    for table in TABLES.values():
+        hidden_nationally = {cell["key"] for cell in national[table.id]["cells"]
+                             if cell["count"] == SUPPRESSED}
+        by_place = BY_PLACE.get(table.unit)
+        hide_total = by_place is not None and any(
+            cell["key"] == str(region_id) and cell["count"] == SUPPRESSED
+            for cell in national[by_place]["cells"])
+        raw = national_raw[table.id]
+        keyed = {str(key): value for key, value in raw.items()}
+        shown[table.id], _raw = table_data(table, region_id, national=keyed,
+                                           hide=hidden_nationally, hide_total=hide_total)
+    return shown
+
+
+def count_scopes(region_id: int | None = None, *, every_region: bool = False
+                 ) -> dict[str, dict[str, dict]]:
+    """The country's tables, and those of one region (or of every region), suppressed."""
+    national, national_raw = _count_country()
+    scopes = {COUNTRY: national}
+    if every_region:
+        region_ids = list(db.session.scalars(select(Place.id)
+                                             .where(Place.level == LEVEL_REGION)))
+    else:
+        region_ids = [] if region_id is None else [region_id]
+    for rid in region_ids:
+        scopes[region_scope(rid)] = _count_region(rid, national, national_raw)
+    return scopes
+
+
+def refresh() -> int:
+    """Count every scope again and store it; the number of scopes stored."""
+    started = time.perf_counter()
+    scopes = count_scopes(every_region=True)
+    seconds = time.perf_counter() - started
+    now = utcnow()
+    existing = {row.scope: row for row in db.session.scalars(select(InsightSnapshot))}
+    for scope, tables in scopes.items():
+        row = existing.pop(scope, None) or InsightSnapshot(scope=scope)
+        row.tables, row.computed_at, row.seconds = tables, now, seconds
+        db.session.add(row)
+    for gone in existing.values():  # a region no longer in the gazetteer
+        db.session.delete(gone)
+    db.session.commit()
+    return len(scopes)
+
+
+def refresh_if_due() -> bool:
+    """Housekeeping: count again when the stored tables are older than the setting."""
+    every = timedelta(seconds=current_app.config.get("INSIGHTS_REFRESH_SECONDS", 900))
+    newest = db.session.scalar(select(InsightSnapshot.computed_at)
+                               .where(InsightSnapshot.scope == COUNTRY))
+    if newest is not None and utcnow() - newest < every:
+        return False
+    refresh()
+    return True
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def region_or_none(region_id: int) -> Place | None:
+    if not 0 < region_id < 2**31:
+        return None
+    return db.session.scalar(select(Place).where(Place.id == region_id,
+                                                 Place.level == LEVEL_REGION))
+
+
+def insights(region: Place | None = None) -> Insights:
+    """A scope's stored tables. The caller has checked `can(user, "insights.region", region)`
+    for a region. Before housekeeping has stored any (a new site), they are counted for this
+    answer alone: a page never writes."""
+    scope = COUNTRY if region is None else region_scope(region.id)
+    row = db.session.get(InsightSnapshot, scope)
+    if row is None:
+        counted = count_scopes(None if region is None else region.id)
+        return Insights(region, counted[scope], utcnow())
+    return Insights(region, dict(row.tables), row.computed_at)
+
+
+def regions_for(user: Any) -> list[Place]:
+    """The regions whose own view `user` may open: staff every one, an authority those its
+    verified places lie in; nobody else any."""
+    if is_staff(user):
+        ids = None
+    else:
+        ids = {place.region_id or place.id for place in verified_places(user)}
+        if not ids:
+            return []
+    query = select(Place).where(Place.level == LEVEL_REGION).order_by(Place.code)
+    if ids is not None:
+        query = query.where(Place.id.in_(ids))
+    return [region for region in db.session.scalars(query) if can(user, "insights.region",
+                                                                  region)]
+
+
+def table_by_id(table_id: str) -> Table | None:
+    return TABLES.get(table_id)
+
+
+# -- downloads -----------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def as_csv(table: dict[str, Any], locale: str) -> str:
+    """One table as CSV in `locale`: a header, a row a cell, the total last; "<5" kept as text.
+    UTF-8 with a byte order mark, so spreadsheets read Kyrgyz letters right."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rates = table["kind"] == "rates"
+    header = [_("Key"), _("Label"), _("Count")]
+    if rates:
+        header += [_("Share answered"), _("Median days to answer")]
+    writer.writerow(header)
+    for cell in table["cells"]:
+        row = [cell["key"], guard(localized_text(cell["label"], locale)), _shown(cell["count"])]
+        if rates:
+            row += [_shown(cell.get("rate")), _shown(cell.get("median_days"))]
+        writer.writerow(row)
+    if table["total"] is not None:
+        writer.writerow(["total", _("Total"), _shown(table["total"])])
+    return BOM + out.getvalue()
+
+
+def as_json(insights_: Insights, table_ids: list[str]) -> str:
+    return json.dumps({
+        "region": None if insights_.region is None else {
+            "id": insights_.region.id, "name": dict(insights_.region.name)},
+        "computed_at": insights_.computed_at.isoformat(),
+        "tables": [insights_.tables[table_id] for table_id in table_ids
+                   if table_id in insights_.tables],
+    }, ensure_ascii=False, indent=1)
