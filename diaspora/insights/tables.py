@@ -94,8 +94,16 @@ def suppress(counts: Mapping[Any, int], *, additive: bool = True,
         hidden = {min(positive, key=lambda key: (positive[key], str(key)))}
     if 0 < total < MIN_CELL:
         hidden = set(positive)
-    return shown_total, _shown(counts, _widen(positive, hidden)), bool(hidden) or (
-        shown_total == SUPPRESSED)
+    hidden = _widen(positive, hidden)
+    if shown_total != SUPPRESSED and len(hidden & set(positive)) == 1:
+        # One hidden cell beside a shown total is the total minus the others: a cell hidden
+        # for the country's sake needs a companion.
+        rest = sorted((n, str(key), key) for key, n in positive.items() if key not in hidden)
+        if rest:
+            hidden.add(rest[0][2])
+        else:  # the only group there is: the total would be it
+            shown_total = SUPPRESSED
+    return shown_total, _shown(counts, hidden), bool(hidden) or shown_total == SUPPRESSED
 
 
 def _shown(counts: Mapping[Any, int], hidden: set[Any]) -> dict[Any, Count]:
