@@ -162,9 +162,9 @@ def tile_map(table: dict[str, Any], locale: str, codes: dict[str, str]) -> Marku
         parts.append(f'<g><title>{escape(label)}: {escape(figure)}</title>'
                      f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{fill}" '
                      f'stroke="#8a8a8a" stroke-width="1"/>'
-                     f'<text x="{x + 8}" y="{y + 22}" font-size="12" fill="{ink}">'
-                     f'{escape(_clip(label, 22))}</text>'
-                     f'<text x="{x + 8}" y="{y + h - 14}" font-size="20" font-weight="bold" '
+                     f'<text x="{x + 8}" y="{y + 24}" font-size="15" fill="{ink}">'
+                     f'{escape(_clip(label, 18 if w == TILE_W else 36))}</text>'
+                     f'<text x="{x + 8}" y="{y + h - 14}" font-size="26" font-weight="bold" '
                      f'fill="{ink}">{escape(figure)}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  (every piece of text is escaped above)

@@ -25,7 +25,13 @@ from diaspora.accounts.permissions import can, is_staff, verified_places
 from diaspora.extensions import db
 from diaspora.i18n import localized_text
 from diaspora.insights.models import COUNTRY, InsightSnapshot, region_scope
-from diaspora.insights.tables import SUPPRESSED, TABLES, Table, table_data
+from diaspora.insights.tables import (
+    SUPPRESSED,
+    TABLES,
+    Table,
+    in_every_language,
+    table_data,
+)
 from diaspora.models import utcnow
 from diaspora.places.models import LEVEL_REGION, Place
 from diaspora.surveys.export import BOM, guard
@@ -135,7 +141,14 @@ def insights(region: Place | None = None) -> Insights:
     if row is None:
         counted = count_scopes(None if region is None else region.id)
         return Insights(region, counted[scope], utcnow())
-    return Insights(region, dict(row.tables), row.computed_at)
+    return Insights(region, _retitled(row.tables), row.computed_at)
+
+
+def _retitled(tables: dict[str, dict]) -> dict[str, dict]:
+    """Stored tables with their titles from today's catalogs (a catalog update shows at once,
+    not at the next count)."""
+    return {table_id: {**table, "title": in_every_language(TABLES[table_id].title)}
+            if table_id in TABLES else table for table_id, table in tables.items()}
 
 
 def regions_for(user: Any) -> list[Place]:

@@ -73,7 +73,8 @@ def _render(region: Place | None) -> ResponseReturnValue:
             if table is None:
                 continue
             entries.append({"table": table, "chart": _chart(table, locale, codes),
-                            "definition": insights.table_by_id(table_id)})
+                            "definition": insights.table_by_id(table_id),
+                            "wide": table_id in MAPS})
         sections.append({"title": title, "entries": entries})
     return render_template("insights/index.html", region=region, sections=sections,
                            computed_at=stored.computed_at,
