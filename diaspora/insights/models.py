@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
@@ -23,5 +23,5 @@ class InsightSnapshot(db.Model):
 
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)  # COUNTRY or region:<id>
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    seconds: Mapped[float] = mapped_column(default=0.0)  # how long the counting took
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # how long the counting took
     tables: Mapped[dict] = mapped_column(JSON, default=dict)  # table id -> suppressed table

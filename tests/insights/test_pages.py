@@ -65,7 +65,8 @@ def test_the_page_draws_every_table_with_its_figures_in_three_languages(
     # Six more say nothing of their home: they protect Kazakhstan's three (3 + 6 >= 5).
     _members(make_user, 6, None, country="DE")
     _proposals(here, 10, answered=5, days=3)
-    titles = {"ky": "Талдоо: Мекендештеги диаспора", "ru": "Аналитика: диаспора на Мекендеше",
+    titles = {"ky": "Талдоо: Мекендештеги диаспора",
+              "ru": "Аналитика: диаспора на платформе «Мекендеш»",
               "en": "Insights: the diaspora on Mekendesh"}
     for lang, title in titles.items():
         html = client.get(f"/insights/?lang={lang}").get_data(as_text=True)
