@@ -49,12 +49,26 @@ def _chromium_or_skip() -> None:
 
 
 @pytest.fixture(scope="module")
-def site_app(app: Flask, database_url: str) -> Flask:
+def site_app(app: Flask, database_url: str) -> Iterator[Flask]:
     """The served app: the tests' database (migrated by `app`), with CSRF protection on, so
     every form the journeys post must carry its token as a real browser's does."""
     _chromium_or_skip()
-    return create_app(make_test_config(database_url, WTF_CSRF_ENABLED=True),
-                      environ=TEST_ENVIRON)
+    served = create_app(make_test_config(database_url, WTF_CSRF_ENABLED=True),
+                        environ=TEST_ENVIRON)
+    yield served
+    with served.app_context():
+        db.engine.dispose()  # its own pool: no connection left open on the test database
+
+
+@pytest.fixture(autouse=True)
+def _served_spam_counts_forgotten(site_app: Flask) -> Iterator[None]:
+    """The served app counts posts against spam on its own (tests/conftest.py empties the
+    session app's): emptied too, since user ids come back after each test."""
+    yield
+    from diaspora.moderation import spam
+
+    with site_app.app_context():
+        spam.reset()
 
 
 @pytest.fixture(scope="module")
