@@ -345,9 +345,9 @@ def test_a_member_answers_a_survey_and_reads_its_results(
         t("ky", "Responses in this view: %(n)s", n=11))
     shot(page, "4-ky-results")
     # The list of surveys leads there too, once answered.
-    page.goto("/surveys/")
+    follow(page, "/surveys/")
     expect(page.locator("main").get_by_role(
-        "link", name=t("ky", "See the results"))).to_have_attribute(
+        "link", name=f"{t('ky', 'Results')}: Үйгө акча жөнөтөсүзбү?")).to_have_attribute(
         "href", f"/surveys/{survey_id}/results")
 
 

@@ -131,11 +131,17 @@ def test_the_web_leads_those_who_answered_to_the_published_results(
     pages = ("/surveys/?lang=en", f"/surveys/{survey.id}/thanks?lang=en")
     assert not any(results_link in _get(login(app.test_client(), member), url)[1]
                    for url in pages)  # not published yet: nothing to see
-    service.set_results_published(make_user("moderator"), survey, True)
+    moderator = make_user("moderator")
+    service.set_results_published(moderator, survey, True)
     for url in pages:
         status, page = _get(login(app.test_client(), member), url)
-        assert status == 200 and results_link in page and "See the results" in page, url
-    # Someone who did not answer is offered the survey, not its results.
+        assert status == 200 and results_link in page, url
+    # Results are mostly published once a survey has closed: it leaves the list of open
+    # surveys, its results stay within reach.
+    service.close_survey(moderator, survey)
+    page = _get(login(app.test_client(), member), "/surveys/?lang=en")[1]
+    assert "There are no open surveys for you right now." in page and results_link in page
+    # Someone who did not answer is not led to them.
     outsider = login(app.test_client(), make_user(home=here))
     assert results_link not in _get(outsider, "/surveys/?lang=en")[1]
 
