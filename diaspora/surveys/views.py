@@ -73,7 +73,8 @@ def index() -> ResponseReturnValue:
     member = current_user if current_user.is_authenticated else None
     surveys = service.open_surveys_for(member)
     answered = service.answered_survey_ids(member, surveys) if member else set()
-    return render_template("surveys/index.html", surveys=surveys, answered=answered)
+    return render_template("surveys/index.html", surveys=surveys, answered=answered,
+                           results=service.published_results_for(member))
 
 
 def _condition_notes(survey: Survey) -> dict[int, str]:

@@ -119,6 +119,33 @@ def test_members_read_results_only_once_published_and_only_if_they_answered(
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_the_web_leads_those_who_answered_to_the_published_results(
+        app, answered, make_user, here) -> None:
+    """Found by the browser journeys: the results were published but no page linked to them
+    (only the Telegram message did), so a web-only member could not find them."""
+    survey, members = answered
+    from diaspora.accounts.models import User
+
+    member = db.session.get(User, members[0])
+    results_link = f'href="/surveys/{survey.id}/results"'
+    pages = ("/surveys/?lang=en", f"/surveys/{survey.id}/thanks?lang=en")
+    assert not any(results_link in _get(login(app.test_client(), member), url)[1]
+                   for url in pages)  # not published yet: nothing to see
+    moderator = make_user("moderator")
+    service.set_results_published(moderator, survey, True)
+    for url in pages:
+        status, page = _get(login(app.test_client(), member), url)
+        assert status == 200 and results_link in page, url
+    # Results are mostly published once a survey has closed: it leaves the list of open
+    # surveys, its results stay within reach.
+    service.close_survey(moderator, survey)
+    page = _get(login(app.test_client(), member), "/surveys/?lang=en")[1]
+    assert "There are no open surveys for you right now." in page and results_link in page
+    # Someone who did not answer is not led to them.
+    outsider = login(app.test_client(), make_user(home=here))
+    assert results_link not in _get(outsider, "/surveys/?lang=en")[1]
+
+
 def test_publishing_tells_those_who_answered_once(client, answered, make_user, here) -> None:
     survey, members = answered
     survey.title = {"en": "Money & <b>home</b>", "ky": "Акча & <b>үй</b>"}
