@@ -307,7 +307,7 @@ def mix(base: str, pages: list[Page], args: argparse.Namespace, master: int,
     try:
         out = subprocess.run(
             ["wrk", f"-t{args.connections}", f"-c{args.connections}",
-             f"-d{args.seconds:g}s", "-s", script.name, base + "/"],
+             f"-d{args.seconds:g}s", "--timeout=30s", "-s", script.name, base + "/"],
             capture_output=True, text=True, check=True, timeout=args.seconds + 120).stdout
     finally:
         os.unlink(script.name)

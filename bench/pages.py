@@ -116,12 +116,14 @@ def free_port() -> int:
 
 
 def wrk(url: str, seconds: float, connections: int, script: str, *,
-        headers: Sequence[str] = (), threads: int = 1) -> dict:
+        headers: Sequence[str] = (), threads: int = 1, timeout: float = 30.0) -> dict:
     """One wrk run: requests, seconds, p50/p95 (ms), errors, non2xx, rps, and "cpu": the
-    seconds of CPU wrk itself used (to show the load generator is not the bottleneck)."""
+    seconds of CPU wrk itself used (to show the load generator is not the bottleneck).
+    A request slower than `timeout` counts as an error (wrk's own default is 2 s)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "-s", script,
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout:g}s",
+         "-s", script,
          *(f"-H{header}" for header in headers), url],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     ).stdout
