@@ -33,12 +33,15 @@ KEY = "/etc/letsencrypt/live/mekendesh.kg/privkey.pem"
 
 
 def _nginx_or_skip() -> None:
+    missing = []
     if not os.access(NGINX, os.X_OK):
-        if os.environ.get("REQUIRE_NGINX"):
-            pytest.fail(f"REQUIRE_NGINX is set but there is no nginx at {NGINX}")
-        pytest.skip("Debian's nginx is not installed (apt-get install nginx)")
+        missing.append(f"nginx (none at {NGINX})")
     if OPENSSL is None:
-        pytest.skip("openssl is not installed: no test certificate can be made")
+        missing.append("openssl (for a throw-away certificate)")
+    if missing:
+        if os.environ.get("REQUIRE_NGINX"):
+            pytest.fail("REQUIRE_NGINX is set but this is missing: " + ", ".join(missing))
+        pytest.skip("not installed (apt-get install nginx openssl): " + ", ".join(missing))
 
 
 def main_config(folder: Path, site: Path) -> Path:
@@ -67,7 +70,7 @@ http {{
     return config
 
 
-def test_certificate(folder: Path) -> tuple[Path, Path]:
+def make_certificate(folder: Path) -> tuple[Path, Path]:
     certificate, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         [OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -77,11 +80,8 @@ def test_certificate(folder: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
-test_certificate.__test__ = False  # a helper, not a test
-
-
 def shipped_site_with_local_files(folder: Path) -> str:
-    certificate, key = test_certificate(folder)
+    certificate, key = make_certificate(folder)
     text = SITE.read_text()
     assert CERTIFICATE in text and KEY in text and "/var/log/nginx/" in text
     return (text.replace(CERTIFICATE, str(certificate)).replace(KEY, str(key))
