@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -113,16 +115,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wrk(url: str, seconds: float, connections: int, script: str) -> dict:
+def wrk(url: str, seconds: float, connections: int, script: str, *,
+        headers: Sequence[str] = (), threads: int = 1, timeout: float = 30.0) -> dict:
+    """One wrk run: requests, seconds, p50/p95 (ms), errors, non2xx, rps, and "cpu": the
+    seconds of CPU wrk itself used (to show the load generator is not the bottleneck).
+    A request slower than `timeout` counts as an error (wrk's own default is 2 s)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", script, url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout:g}s",
+         "-s", script,
+         *(f"-H{header}" for header in headers), url],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     match = re.search(r"JSON(\{.*\})", out)
     if not match:
         raise RuntimeError(f"wrk said: {out}")
     result = json.loads(match.group(1))
     result["rps"] = result["requests"] / result["seconds"]
+    result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["output"] = out
     return result
 
 
