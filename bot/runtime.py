@@ -19,7 +19,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations, gettext
+from flask_babel.speaklater import LazyString
 from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
@@ -72,7 +73,31 @@ async def db(
             )
 
 
+# Plain values a catalog string may be formatted with; a lazy string among the values must be
+# rendered in the locale too, so such a message takes the general path.
+_PLAIN = (str, int, float, type(None))
+
+
+def _translations(app: Flask, locale: str) -> Any:
+    """The app's catalog for `locale`, looked up once (Flask-Babel keeps the loaded catalogs
+    for the process too; the bot only skips finding them again for every text)."""
+    cache = app.extensions.setdefault("bot_translations", {})
+    found = cache.get(locale)
+    if found is None:
+        with app.app_context(), force_locale(locale):
+            found = cache[locale] = get_translations()
+    return found
+
+
 def render(app: Flask, locale: str, message: Any) -> str:
+    """A catalog string in `locale`. An answer shows a dozen of them (buttons, headings):
+    `_l("...")` with plain values is looked up in the catalog directly, as Flask-Babel's
+    gettext does, instead of pushing an app context and forcing the locale for each."""
+    if (type(message) is LazyString and message._func is gettext  # noqa: SLF001
+            and len(message._args) == 1  # noqa: SLF001
+            and all(type(v) in _PLAIN for v in message._kwargs.values())):  # noqa: SLF001
+        text = _translations(app, locale).ugettext(message._args[0])  # noqa: SLF001
+        return text % message._kwargs if message._kwargs else text  # noqa: SLF001
     with app.app_context(), force_locale(locale):
         return str(message)
 

@@ -14,11 +14,12 @@ message. Until they accept they get personal notifications (answers to their own
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ForeignKey, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -107,15 +108,25 @@ CURRENT = "current"
 OUTDATED = "outdated"
 
 
+@cache
+def _chat_consent_statement() -> Any:
+    """Built once (User's module imports this one, hence not at import time)."""
+    from diaspora.accounts.models import User
+
+    return select(User.active, User.privacy_accepted_at, User.privacy_version).where(
+        User.telegram_chat_id == bindparam("chat_id"), User.deleted_at.is_(None))
+
+
 def chat_consent(chat_id: int) -> str | None:
     """For the bot's check on every update: None when the chat has no registered member (the
     registration asks for consent itself), CURRENT, or OUTDATED (ask again first)."""
-    from diaspora.accounts.telegram import registered_chat_user
-
-    user = registered_chat_user(chat_id)
-    if user is None:
+    # Three columns, not the account: loading a User joins its profile and home place, and
+    # this runs ahead of every update of a chat until its consent is known to be current.
+    # The same rules as registered_chat_user and has_current_consent.
+    row = db.session.execute(_chat_consent_statement(), {"chat_id": chat_id}).first()
+    if row is None or not row.active or row.privacy_accepted_at is None:
         return None
-    return CURRENT if has_current_consent(user) else OUTDATED
+    return CURRENT if row.privacy_version == current_version() else OUTDATED
 
 
 def accept_in_chat(chat_id: int) -> bool:

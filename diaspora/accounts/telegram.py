@@ -46,11 +46,17 @@ CODE_LENGTH = 8
 # -- members known by their chat -------------------------------------------------------------
 
 
+# Built once: the bot asks this for nearly every update, and building the statement (not
+# running it) cost about as much as the indexed read itself. SQLAlchemy statements are
+# immutable, so one is shared by every thread.
+_CHAT_USER = select(User).where(
+    User.telegram_chat_id == sa.bindparam("chat_id"), User.deleted_at.is_(None)
+)
+
+
 def find_chat_user(chat_id: int) -> User | None:
     """The active account this Telegram chat belongs to, if any."""
-    return db.session.scalar(
-        select(User).where(User.telegram_chat_id == chat_id, User.deleted_at.is_(None))
-    )
+    return db.session.scalar(_CHAT_USER, {"chat_id": chat_id})
 
 
 def registered_chat_user(chat_id: int) -> User | None:

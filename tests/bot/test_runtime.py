@@ -56,3 +56,28 @@ def test_one_slow_chat_does_not_hold_the_others(bot, tg, registered_chat):
     assert quick.command("help")
     assert time.monotonic() - started < 1.5
     assert slow.settle(1)  # and the slow one is answered too
+
+
+def test_catalog_texts_read_as_flask_babel_renders_them(app):
+    """The bot looks catalog strings up directly (bot.runtime.render); what a member reads
+    must be what Flask-Babel gives in that language: plain, with values, with a translated
+    value inside, and a string the catalog lacks."""
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from bot.runtime import render
+
+    texts = [
+        _l("Main menu"),
+        _l("Site: %(url)s", url="http://x.test/a&b"),
+        _l("Why: %(reason)s", reason=_l("Main menu")),
+        _l("a sentence no catalog has"),
+    ]
+    seen = set()
+    for locale in ("ky", "ru", "en"):
+        for text in texts:
+            with app.app_context(), force_locale(locale):
+                expected = str(text)
+            assert render(app, locale, text) == expected
+            seen.add(expected)
+    assert {"Башкы меню", "Главное меню", "Main menu"} <= seen
