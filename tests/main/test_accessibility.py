@@ -143,6 +143,27 @@ def _with_lang(path: str, lang: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}lang={lang}"
 
 
+def _forms_with_errors(w: dict) -> dict[str, list[str]]:
+    """Forms sent empty (in Kyrgyz), so the page comes back with its errors shown."""
+    return {"anonymous": ["/register", "/login"],
+            "member": ["/support/new", "/projects/new", f"/surveys/{w['survey']}"]}
+
+
+def _send_empty(page, url: str) -> None:  # noqa: ANN001
+    """Send the page's first form empty, past the browser's own checks (required=...)."""
+    with page.expect_navigation(wait_until="domcontentloaded"):
+        page.evaluate("""() => {
+            const form = document.querySelector('main form[method=post]');
+            form.querySelectorAll('input:not([type=hidden]), textarea, select').forEach(f => {
+                if (f.type === 'checkbox' || f.type === 'radio') f.checked = false;
+                else f.value = '';
+            });
+            form.noValidate = true;
+            form.submit();
+        }""")
+    assert page.locator("[aria-invalid=true]").count() > 0, f"{url}: no field marked invalid"
+
+
 def test_axe_finds_no_serious_violation_on_the_main_pages(site: str, app: Flask) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -150,6 +171,26 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(site: str, app: Flask)
     axe_source = AXE.read_text(encoding="utf-8")
     found: list[dict] = []
     checked = 0
+
+    def check(page, role: str, url: str, lang: str) -> None:  # noqa: ANN001
+        nonlocal checked
+        assert page.get_attribute("html", "lang") == lang, (role, url)
+        runs = [("light", AXE_OPTIONS), ("dark", CONTRAST_ONLY)] if lang == "ky" \
+            else [("light", NO_CONTRAST)]
+        for scheme, options in runs:
+            page.emulate_media(color_scheme=scheme)
+            result = page.evaluate("o => axe.run(document, o)", options)
+            for violation in result["violations"]:
+                found.append({
+                    "role": role, "url": url, "scheme": scheme,
+                    "rule": violation["id"], "impact": violation["impact"],
+                    "help": violation["help"],
+                    "targets": [n["target"] for n in violation["nodes"]][:5],
+                    "html": [n["html"][:200] for n in violation["nodes"]][:3],
+                })
+        page.emulate_media(color_scheme="light")
+        checked += 1
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -167,22 +208,12 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(site: str, app: Flask)
                         url = _with_lang(path, lang)
                         response = page.goto(site + url, wait_until="domcontentloaded")
                         assert response is not None and response.status == 200, (role, url)
-                        assert page.get_attribute("html", "lang") == lang, (role, url)
-                        runs = [("light", AXE_OPTIONS), ("dark", CONTRAST_ONLY)] if lang == "ky" \
-                            else [("light", NO_CONTRAST)]
-                        for scheme, options in runs:
-                            page.emulate_media(color_scheme=scheme)
-                            result = page.evaluate("o => axe.run(document, o)", options)
-                            for violation in result["violations"]:
-                                found.append({
-                                    "role": role, "url": url, "scheme": scheme,
-                                    "rule": violation["id"], "impact": violation["impact"],
-                                    "help": violation["help"],
-                                    "targets": [n["target"] for n in violation["nodes"]][:5],
-                                    "html": [n["html"][:200] for n in violation["nodes"]][:3],
-                                })
-                        page.emulate_media(color_scheme="light")
-                        checked += 1
+                        check(page, role, url, lang)
+                for path in _forms_with_errors(world).get(role, []):
+                    url = _with_lang(path, "ky")
+                    page.goto(site + url, wait_until="domcontentloaded")
+                    _send_empty(page, url)
+                    check(page, role, f"{url} (errors)", "ky")
                 context.close()
         finally:
             browser.close()
@@ -190,7 +221,7 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(site: str, app: Flask)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "axe.json").write_text(json.dumps(found, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
-    assert checked >= 3 * 40
+    assert checked >= 3 * 40 + 5
     blocking = [item for item in found if item["impact"] in BLOCKING]
     summary = sorted({(item["rule"], item["scheme"], item["role"], item["url"].split("?")[0])
                       for item in blocking})
