@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, request, url_for
 from flask_babel import format_decimal, get_locale
+from markupsafe import Markup, escape
 
 from diaspora.accounts import choices
 from diaspora.accounts.permissions import can
 from diaspora.formatting import format_day, format_money, format_when
-from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, localized
+from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Localized, localized
 from diaspora.places.countries import country_name
 
 
@@ -30,6 +31,23 @@ def url_for_language(code: str) -> str:
         return url_for("main.index", lang=code)
 
 
+def lang_attr(value: Localized) -> Markup:
+    """` lang="ru"` for an element holding content shown in a language other than the page's
+    (a fallback): screen readers then read it with the right voice, and browsers hyphenate it
+    right. Nothing when the content is in the page's language or empty."""
+    if not value.locale or value.locale == current_locale():
+        return Markup("")
+    return Markup(' lang="{}"').format(value.locale)
+
+
+def localized_inline(value: dict | None) -> Markup:
+    """A {"ky":…, "ru":…, "en":…} field's text for inline use, escaped, in a <span lang>
+    when it had to fall back to another language."""
+    text = localized(value, current_locale())
+    attr = lang_attr(text)
+    return Markup("<span{}>{}</span>").format(attr, text.text) if attr else escape(text.text)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=can,
@@ -38,6 +56,8 @@ def register_template_helpers(app: Flask) -> None:
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
         url_for_language=url_for_language,
         localized=lambda value: localized(value, current_locale()),
+        lang_attr=lang_attr,
+        localized_inline=localized_inline,
         country_name=lambda code: country_name(code, current_locale()),
         choices=choices,
         format_when=format_when,
