@@ -280,24 +280,34 @@ def time_refresh(app, runs: int) -> list[tuple[float, int]]:  # noqa: ANN001
 
 def time_tables(app) -> list[tuple[str, float, float]]:  # noqa: ANN001
     """(table, seconds for the country, seconds for every region together): the counting
-    alone (`Table.counts`), as refresh() runs it."""
-    from diaspora.insights.tables import TABLES
-    from diaspora.places.models import LEVEL_REGION, Place
+    alone (each `Table.counts`), timed inside one `count_scopes(every_region=True)`, the
+    call refresh() makes, so what it sets for its transaction holds here too."""
+    from dataclasses import replace
 
-    rows = []
-    with app.app_context():
-        regions = list(db.session.scalars(sa.select(Place.id)
-                                          .where(Place.level == LEVEL_REGION)))
-        for table in TABLES.values():
+    from diaspora.insights import service
+    from diaspora.insights.tables import TABLES
+
+    spent: dict[str, list[float]] = {table_id: [0.0, 0.0] for table_id in TABLES}
+
+    def timed(table_id: str, counts):  # noqa: ANN001, ANN202
+        def run(region_id: int | None) -> dict:
             started = time.perf_counter()
-            table.counts(None)
-            country = time.perf_counter() - started
-            started = time.perf_counter()
-            for region_id in regions:
-                table.counts(region_id)
-            rows.append((table.id, country, time.perf_counter() - started))
+            try:
+                return counts(region_id)
+            finally:
+                spent[table_id][region_id is not None] += time.perf_counter() - started
+        return run
+
+    original = dict(TABLES)
+    try:
+        for table_id, table in original.items():
+            TABLES[table_id] = replace(table, counts=timed(table_id, table.counts))
+        with app.app_context():
+            service.count_scopes(every_region=True)
             db.session.rollback()
-    return rows
+    finally:
+        TABLES.update(original)
+    return [(table_id, country, regions) for table_id, (country, regions) in spent.items()]
 
 
 def moderator_session(app) -> str:  # noqa: ANN001
@@ -403,6 +413,8 @@ def main() -> None:
     parser.add_argument("--refresh-runs", type=int, default=2)
     parser.add_argument("--no-table-times", action="store_true",
                         help="skip timing each table's counting (one more refresh's worth)")
+    parser.add_argument("--refresh-only", action="store_true",
+                        help="time refresh() alone (to compare two trees on the same data)")
     args = parser.parse_args()
     if not args.url.startswith("postgresql"):
         raise SystemExit("Give a PostgreSQL URL (the database may be wiped).")
@@ -434,15 +446,19 @@ def main() -> None:
           f"{counted[3]} surveys, {counted[4]:,} responses; gazetteer {counted[5]} regions, "
           f"{counted[6]} districts, {counted[7]:,} communities; PostgreSQL {counted[8]}")
 
-    load = os.getloadavg()[0]
-    page_ms, api_ms = on_the_fly(app)
-    print(f"\nnothing stored (counted for the answer, country only; load {load:.1f}): "
-          f"/insights/ {page_ms:,.0f} ms, /api/v1/insights/members-by-region {api_ms:,.0f} ms")
+    if not args.refresh_only:
+        load = os.getloadavg()[0]
+        page_ms, api_ms = on_the_fly(app)
+        print(f"\nnothing stored (counted for the answer, country only; load {load:.1f}): "
+              f"/insights/ {page_ms:,.0f} ms, /api/v1/insights/members-by-region "
+              f"{api_ms:,.0f} ms")
 
     load = os.getloadavg()[0]
     runs = time_refresh(app, args.refresh_runs)
     print(f"refresh() (housekeeping: country + every region, stored; load {load:.1f}): "
           + ", ".join(f"{s:.1f} s" for s, _ in runs) + f" for {runs[0][1]} scopes")
+    if args.refresh_only:
+        return
     if not args.no_table_times:
         rows = time_tables(app)
         total = sum(c + r for _, c, r in rows)
