@@ -90,8 +90,9 @@ def _demo_world(app: Flask) -> dict:
             "request": db.session.scalar(sa.select(SupportRequest.id).where(
                 SupportRequest.requester_id == users["member"].id).order_by(SupportRequest.id)),
         }
-        place = users["authority"].authority_places[0].place_id
-        world["authority_place"] = place
+        place = users["authority"].authority_places[0]
+        world["authority_place"] = place.place_id
+        world["authority_region"] = place.place.region_id or place.place_id
     assert all(value for value in world.values()), world
     return world
 
@@ -102,7 +103,7 @@ def _pages(w: dict) -> dict[str, list[str]]:
         "anonymous": [
             "/", "/news/", f"/news/{w['post']}", "/projects/", f"/projects/{w['project']}",
             f"/projects/place/{w['project_place']}", "/surveys/", "/privacy", "/login",
-            "/register",
+            "/register", "/insights/",
         ],
         "member": [
             "/", f"/projects/{w['project']}", "/projects/new", "/projects/mine",
@@ -114,6 +115,7 @@ def _pages(w: dict) -> dict[str, list[str]]:
         "authority": [
             "/projects/queue", "/support/queue", "/news/new", "/news/manage",
             "/account/authority", f"/projects/{w['project']}",
+            f"/insights/region/{w['authority_region']}",
         ],
         "moderator": [
             "/moderation/", "/moderation/reports", "/moderation/authorities",
