@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from stat import S_ISREG
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -40,7 +41,9 @@ def fingerprint(filename: str) -> str | None:
         return None
     try:
         stat = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
+        return None
+    if not S_ISREG(stat.st_mode):  # a folder, as a 404 page's language links may name
         return None
     known = _fingerprints.get(path)
     if known and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:

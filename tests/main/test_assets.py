@@ -60,3 +60,9 @@ def test_the_open_data_api_is_left_uncompressed(client: FlaskClient) -> None:
     assert answer.status_code == 200
     assert "Content-Encoding" not in answer.headers
     assert "Accept-Encoding" not in answer.headers.get("Vary", "")
+
+
+def test_a_static_address_that_is_no_file_is_a_plain_not_found(client: FlaskClient) -> None:
+    # The 404 page's language links rebuild the asked address, a folder's name included.
+    for url in ("/static/css", "/static/css/", "/static/none.css?v=abc", "/static/../config.py"):
+        assert client.get(url).status_code == 404, url
