@@ -41,6 +41,7 @@ def create_app(config: Any = None, *, environ: Mapping[str, str] | None = None) 
     configure_i18n(app)
     configure_features(app)
     configure_templates(app)
+    configure_assets(app)
     configure_errors(app)
     configure_cli(app)
     return app
@@ -140,6 +141,13 @@ def configure_templates(app: Flask) -> None:
     from diaspora.main.templating import register_template_helpers
 
     register_template_helpers(app)
+
+
+def configure_assets(app: Flask) -> None:
+    """Compressed answers and fingerprinted, long-cached static files (phones, poor links)."""
+    from diaspora.main.assets import configure_assets as configure
+
+    configure(app)
 
 
 def configure_errors(app: Flask) -> None:

@@ -6,8 +6,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from diaspora.main.assets import register_static_fingerprints
     from diaspora.main.views import bp
 
     app.register_blueprint(bp)
-    register_static_fingerprints(app)
