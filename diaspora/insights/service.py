@@ -55,15 +55,17 @@ class Insights:
 # -- counting ------------------------------------------------------------------------------------
 
 
-def _count_country() -> tuple[dict[str, dict], dict[str, Any]]:
+def _count_country(counted: dict[str, dict[int | None, dict]]
+                   ) -> tuple[dict[str, dict], dict[str, Any]]:
     shown, raw = {}, {}
     for table in TABLES.values():
-        shown[table.id], raw[table.id] = table_data(table)
+        shown[table.id], raw[table.id] = table_data(
+            table, counts=counted[table.id][None] if table.id in counted else None)
     return shown, raw
 
 
-def _count_region(region_id: int, national: dict[str, dict], national_raw: dict[str, Any]
-                  ) -> dict[str, dict]:
+def _count_region(region_id: int, national: dict[str, dict], national_raw: dict[str, Any],
+                  counted: dict[str, dict[int | None, dict]]) -> dict[str, dict]:
     shown = {}
     for table in TABLES.values():
         hidden_nationally = {cell["key"] for cell in national[table.id]["cells"]
@@ -74,8 +76,9 @@ def _count_region(region_id: int, national: dict[str, dict], national_raw: dict[
             for cell in national[by_place]["cells"])
         raw = national_raw[table.id]
         keyed = {str(key): value for key, value in raw.items()}
-        shown[table.id], _raw = table_data(table, region_id, national=keyed,
-                                           hide=hidden_nationally, hide_total=hide_total)
+        shown[table.id], _raw = table_data(
+            table, region_id, national=keyed, hide=hidden_nationally, hide_total=hide_total,
+            counts=counted[table.id][region_id] if table.id in counted else None)
     return shown
 
 
@@ -88,15 +91,18 @@ def count_scopes(region_id: int | None = None, *, every_region: bool = False
         # running it (1-2 of its 2-4 s a scope with 1,000,000 members, bench/insights.py).
         # For this transaction only: the counting is a few large scans, where JIT gains little.
         db.session.execute(text("SET LOCAL jit = off"))
-    national, national_raw = _count_country()
-    scopes = {COUNTRY: national}
     if every_region:
         region_ids = list(db.session.scalars(select(Place.id)
                                              .where(Place.level == LEVEL_REGION)))
     else:
         region_ids = [] if region_id is None else [region_id]
+    # The member tables: one scan each for the country and every region at once.
+    counted = {table.id: table.per_region(region_ids) for table in TABLES.values()
+               if table.per_region is not None}
+    national, national_raw = _count_country(counted)
+    scopes = {COUNTRY: national}
     for rid in region_ids:
-        scopes[region_scope(rid)] = _count_region(rid, national, national_raw)
+        scopes[region_scope(rid)] = _count_region(rid, national, national_raw, counted)
     return scopes
 
 

@@ -151,6 +151,9 @@ class Table:
     additive: bool = True  # the cells add up to the total
     note: Any = None  # a lazy string shown under the chart
     map_of: str | None = None  # "places": the cells are regions or districts
+    # The country's and every region's counts from one scan (tables of a million members):
+    # region ids -> {None: the country's counts, region id: its counts}.
+    per_region: Callable[[list[int]], dict[int | None, dict[Any, Any]]] | None = None
 
 
 # -- members -------------------------------------------------------------------------------------
@@ -212,10 +215,7 @@ def members_by_remittances(region_id: int | None) -> dict[Any, int]:
 
 def investors_by_sector(region_id: int | None) -> dict[Any, int]:
     """Members who want to invest at home, by the sectors they named (several each)."""
-    # The JSON list unnested in SQL: a million members' lists never travel to Python.
-    unnest = (func.json_array_elements_text if db.engine.dialect.name == "postgresql"
-              else func.json_each)
-    sector = unnest(Profile.interest_sectors).table_valued("value").alias("sector")
+    sector = _sectors()
     query = (_members(region_id, sector.c.value).join(sector, sector.c.value.is_not(None))
              .where(Profile.wants_to_invest.is_(True)))
     query = query.with_only_columns(func.count(User.id.distinct()), sector.c.value)
@@ -224,6 +224,14 @@ def investors_by_sector(region_id: int | None) -> dict[Any, int]:
         if value in counts:
             counts[value] += int(n)
     return counts
+
+
+def _sectors() -> Any:
+    """The sectors of a member's JSON list as rows: unnested in SQL, so a million members'
+    lists never travel to Python."""
+    unnest = (func.json_array_elements_text if db.engine.dialect.name == "postgresql"
+              else func.json_each)
+    return unnest(Profile.interest_sectors).table_valued("value").alias("sector")
 
 
 def _region_ids() -> list[int]:
@@ -235,6 +243,85 @@ def _district_ids(region_id: int) -> list[int]:
     return list(db.session.scalars(
         select(Place.id).where(Place.level == LEVEL_DISTRICT, Place.parent_id == region_id)
         .order_by(Place.code)))
+
+
+def _with_region(query: Any) -> Any:
+    """`_members(None, ...)` with the member's home region as a column (None: no home)."""
+    return query.outerjoin(Place, Place.id == Profile.home_place_id).add_columns(
+        Place.region_id)
+
+
+def _split(rows: Any, region_ids: list[int], empty: Callable[[int | None], dict[Any, int]],
+           key_of: Callable[[Any], Any]) -> dict[int | None, dict[Any, int]]:
+    """Rows (count, value, region id) of one scan, as the country's counts (None) and each
+    region's: a member counts in the country and in their home region."""
+    scopes = {scope: empty(scope) for scope in (None, *region_ids)}
+    for n, value, region_id in rows:
+        key = key_of(value)
+        for scope in (None, region_id) if region_id in scopes and region_id else (None,):
+            scopes[scope][key] = scopes[scope].get(key, 0) + int(n)
+    return scopes
+
+
+def _per_region(column: Any, keys: Mapping[str, Any] | None = None,
+                key_of: Callable[[Any], Any] | None = None
+                ) -> Callable[[list[int]], dict[int | None, dict[Any, int]]]:
+    """A member table counted for the country and every region in one scan of the members
+    (a million rows scanned once, not once a scope)."""
+    def normal(value: Any) -> Any:
+        return value if value is not None and (keys is None or value in keys) else UNKNOWN
+
+    def counts(region_ids: list[int]) -> dict[int | None, dict[Any, int]]:
+        query = _with_region(_members(None, column))
+        rows = db.session.execute(query.group_by(column, Place.region_id))
+        return _split(rows, region_ids,
+                      lambda _scope: dict.fromkeys(keys, 0) if keys is not None else {},
+                      key_of or normal)
+    return counts
+
+
+def _country_key(value: Any) -> Any:
+    return value.upper() if value else UNKNOWN
+
+
+def members_by_place_per_region(region_ids: list[int]) -> dict[int | None, dict[Any, int]]:
+    """`members_by_place` of the country (by region) and of every region (by district), from
+    one scan grouped by home district."""
+    scopes: dict[int | None, dict[Any, int]] = {None: {str(rid): 0 for rid in _region_ids()}}
+    for region_id in region_ids:
+        scopes[region_id] = {str(did): 0 for did in _district_ids(region_id)}
+    query = _with_region(_members(None, Place.district_id))
+    for n, district_id, region_id in db.session.execute(
+            query.group_by(Place.district_id, Place.region_id)):
+        country = scopes[None]
+        key = str(region_id) if region_id is not None else UNKNOWN
+        country[key] = country.get(key, 0) + int(n)
+        if region_id in scopes and region_id is not None:
+            key = str(district_id) if district_id is not None else UNKNOWN
+            scopes[region_id][key] = scopes[region_id].get(key, 0) + int(n)
+    return scopes
+
+
+def investors_per_region(region_ids: list[int]) -> dict[int | None, dict[Any, int]]:
+    sector = _sectors()
+    query = (_with_region(_members(None, sector.c.value)).join(sector,
+                                                                sector.c.value.is_not(None))
+             .where(Profile.wants_to_invest.is_(True)))
+    query = query.with_only_columns(func.count(User.id.distinct()), sector.c.value,
+                                    Place.region_id)
+    rows = [(n, value, region_id) for n, value, region_id in db.session.execute(
+        query.group_by(sector.c.value, Place.region_id)) if value in INTEREST_SECTORS]
+    return _split(rows, region_ids, lambda _scope: dict.fromkeys(INTEREST_SECTORS, 0),
+                  lambda value: value)
+
+
+def joined_per_region(region_ids: list[int]) -> dict[int | None, dict[Any, int]]:
+    month, first = _month_column(User.created_at)
+    query = _with_region(_members(None, month)).where(User.created_at >= first)
+    keys = month_keys()
+    rows = [(n, key, region_id) for n, key, region_id in db.session.execute(
+        query.group_by(month, Place.region_id)) if key in keys]
+    return _split(rows, region_ids, lambda _scope: dict.fromkeys(keys, 0), lambda key: key)
 
 
 # -- projects ------------------------------------------------------------------------------------
@@ -352,13 +439,17 @@ def month_keys(now: datetime | None = None) -> list[str]:
     return keys[::-1]
 
 
+def _month_column(column: Any) -> tuple[Any, datetime]:
+    """("YYYY-MM" of `column` in SQL, the first day of the oldest month counted)."""
+    first = datetime.strptime(month_keys()[0] + "-01", "%Y-%m-%d")
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM"), first
+    return func.strftime("%Y-%m", column), first
+
+
 def _by_month(query: Any, column: Any) -> dict[Any, int]:
     keys = month_keys()
-    first = datetime.strptime(keys[0] + "-01", "%Y-%m-%d")
-    if db.engine.dialect.name == "postgresql":
-        month = func.to_char(column, "YYYY-MM")
-    else:
-        month = func.strftime("%Y-%m", column)
+    month, first = _month_column(column)
     counts = dict.fromkeys(keys, 0)
     rows = db.session.execute(query.add_columns(month).where(column >= first).group_by(month))
     for n, key in rows:
@@ -432,20 +523,24 @@ def _month_labels(keys: list[Any], _region_id: int | None) -> dict[Any, Texts]:
 
 TABLES: dict[str, Table] = {table.id: table for table in (
     Table("members-by-country", _l("Members by country of residence"), "members", BARS,
-          members_by_country, _country_labels),
+          members_by_country, _country_labels,
+          per_region=_per_region(Profile.country_code, key_of=_country_key)),
     Table("members-by-region", _l("Members by home region or district"), "members", BARS,
-          members_by_place, place_labels, map_of="places"),
+          members_by_place, place_labels, map_of="places",
+          per_region=members_by_place_per_region),
     Table("members-by-return-plan", _l("Plans to return home, and when"), "members", BARS,
-          members_by_return_plan, _choice_labels(RETURN_PLANS)),
+          members_by_return_plan, _choice_labels(RETURN_PLANS),
+          per_region=_per_region(Profile.return_plan, RETURN_PLANS)),
     Table("members-by-remittances", _l("Sending money home"), "members", BARS,
-          members_by_remittances, _choice_labels(REMITTANCES)),
+          members_by_remittances, _choice_labels(REMITTANCES),
+          per_region=_per_region(Profile.remittances, REMITTANCES)),
     Table("investors-by-sector", _l("Members who want to invest at home, by sector"),
           "members", BARS, investors_by_sector, _choice_labels(INTEREST_SECTORS),
           additive=False,
           note=_l("A member may name several sectors, so the sectors add up to more than "
-                  "the members.")),
+                  "the members."), per_region=investors_per_region),
     Table("members-by-month", _l("Members who joined, month by month"), "members", MONTHLY,
-          members_joined_by_month, _month_labels),
+          members_joined_by_month, _month_labels, per_region=joined_per_region),
     Table("projects-by-sector", _l("Published projects by sector"), "projects", BARS,
           projects_by_sector, _choice_labels(INTEREST_SECTORS)),
     Table("projects-by-status", _l("Published projects by status"), "projects", BARS,
@@ -475,11 +570,14 @@ TABLES: dict[str, Table] = {table.id: table for table in (
 
 def table_data(table: Table, region_id: int | None = None, *,
                national: Mapping[Any, Any] | None = None, hide: Collection[Any] = (),
-               hide_total: bool = False) -> tuple[dict[str, Any], Any]:
+               hide_total: bool = False, counts: dict[Any, Any] | None = None
+               ) -> tuple[dict[str, Any], Any]:
     """(the table as pages, downloads and the API show it, suppressed; its raw counts, which
     a region's table is checked against). For a region: `national`, the country's raw counts
-    of the same table, `hide` the keys it hides, `hide_total` (see `suppress`)."""
-    counts = table.counts(region_id)
+    of the same table, `hide` the keys it hides, `hide_total` (see `suppress`). `counts`:
+    the table's counts for the scope when already counted (`Table.per_region`)."""
+    if counts is None:
+        counts = table.counts(region_id)
     guard = {"national": national, "hide": hide, "hide_total": hide_total}
     if table.kind == RATES:
         items = {key: row["items"] for key, row in counts.items()}

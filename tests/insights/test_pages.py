@@ -218,3 +218,35 @@ def test_a_stored_page_costs_the_same_queries_whatever_the_numbers(
     _proposals(here, 12, answered=6)
     insights.refresh()
     assert queries() == few <= 4
+
+
+def test_one_scan_for_every_region_counts_what_each_scope_counts_alone(
+        make_user: Callable[..., User], here: Place, elsewhere: Place) -> None:
+    """The member tables count the country and every region from one scan of the members
+    (refresh); each must equal that scope counted on its own (a page before any refresh)."""
+    import random
+
+    from diaspora.insights.tables import TABLES
+
+    rng = random.Random(3)
+    region = db.session.get(Place, here.region_id)  # a home given as the region alone
+    for i in range(40):
+        user = make_user("member", home=rng.choice([here, elsewhere, region, None]),
+                         country=rng.choice(["RU", "kz", "TR", None]))
+        user.created_at = utcnow() - timedelta(days=rng.randrange(0, 500))
+        user.profile.return_plan = rng.choice([None, "within_year", "later", "no", "odd"])
+        user.profile.remittances = rng.choice([None, "regularly", "no"])
+        user.profile.wants_to_invest = i % 3 != 0
+        user.profile.interest_sectors = rng.sample(["it", "water", "roads", "bogus"], 2)
+    db.session.commit()
+    region_ids = list(db.session.scalars(sa.select(Place.id).where(Place.level == 1)))
+    checked = 0
+    for table in TABLES.values():
+        if table.per_region is None:
+            continue
+        together = table.per_region(region_ids)
+        assert together[None] == table.counts(None), table.id
+        for region_id in region_ids:
+            assert together[region_id] == table.counts(region_id), (table.id, region_id)
+        checked += 1
+    assert checked == 6
