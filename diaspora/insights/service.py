@@ -30,6 +30,7 @@ from diaspora.insights.tables import (
     TABLES,
     Table,
     in_every_language,
+    suppress_across,
     table_data,
 )
 from diaspora.models import utcnow
@@ -65,8 +66,9 @@ def _count_country(counted: dict[str, dict[int | None, dict]]
 
 
 def _count_region(region_id: int, national: dict[str, dict], national_raw: dict[str, Any],
-                  counted: dict[str, dict[int | None, dict]]) -> dict[str, dict]:
-    shown = {}
+                  counted: dict[str, dict[int | None, dict]]
+                  ) -> tuple[dict[str, dict], dict[str, Any]]:
+    shown, raw_counts = {}, {}
     for table in TABLES.values():
         hidden_nationally = {cell["key"] for cell in national[table.id]["cells"]
                              if cell["count"] == SUPPRESSED}
@@ -76,33 +78,35 @@ def _count_region(region_id: int, national: dict[str, dict], national_raw: dict[
             for cell in national[by_place]["cells"])
         raw = national_raw[table.id]
         keyed = {str(key): value for key, value in raw.items()}
-        shown[table.id], _raw = table_data(
+        shown[table.id], raw_counts[table.id] = table_data(
             table, region_id, national=keyed, hide=hidden_nationally, hide_total=hide_total,
             counts=counted[table.id][region_id] if table.id in counted else None)
-    return shown
+    return shown, raw_counts
 
 
-def count_scopes(region_id: int | None = None, *, every_region: bool = False
-                 ) -> dict[str, dict[str, dict]]:
-    """The country's tables, and those of one region (or of every region), suppressed."""
+def count_scopes(*, every_region: bool) -> dict[str, dict[str, dict]]:
+    """The country's tables, and with `every_region` those of every region, suppressed, each
+    region also against the others (`suppress_across`)."""
     if db.engine.dialect.name == "postgresql":
         # PostgreSQL guesses 100 sectors a profile from json_array_elements_text, so the
         # sector count looks costly enough to JIT-compile, and compiling took longer than
         # running it (1-2 of its 2-4 s a scope with 1,000,000 members, bench/insights.py).
         # For this transaction only: the counting is a few large scans, where JIT gains little.
         db.session.execute(text("SET LOCAL jit = off"))
-    if every_region:
-        region_ids = list(db.session.scalars(select(Place.id)
-                                             .where(Place.level == LEVEL_REGION)))
-    else:
-        region_ids = [] if region_id is None else [region_id]
+    region_ids = list(db.session.scalars(select(Place.id).where(
+        Place.level == LEVEL_REGION))) if every_region else []
     # The member tables: one scan each for the country and every region at once.
     counted = {table.id: table.per_region(region_ids) for table in TABLES.values()
                if table.per_region is not None}
     national, national_raw = _count_country(counted)
     scopes = {COUNTRY: national}
-    for rid in region_ids:
-        scopes[region_scope(rid)] = _count_region(rid, national, national_raw, counted)
+    regions = {rid: _count_region(rid, national, national_raw, counted) for rid in region_ids}
+    for table_id in TABLES:
+        suppress_across(national[table_id], national_raw[table_id],
+                        {rid: (shown[table_id], raw[table_id])
+                         for rid, (shown, raw) in regions.items()})
+    for rid, (shown, _raw) in regions.items():
+        scopes[region_scope(rid)] = shown
     return scopes
 
 
@@ -151,8 +155,9 @@ def insights(region: Place | None = None) -> Insights:
     scope = COUNTRY if region is None else region_scope(region.id)
     row = db.session.get(InsightSnapshot, scope)
     if row is None:
-        counted = count_scopes(None if region is None else region.id)
-        return Insights(region, counted[scope], utcnow())
+        # A region is suppressed against the others too, so it needs them all counted.
+        counted = count_scopes(every_region=region is not None)
+        return Insights(region, counted.get(scope, {}), utcnow())
     return Insights(region, _retitled(row.tables), row.computed_at)
 
 

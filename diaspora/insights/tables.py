@@ -119,6 +119,101 @@ def _widen(counts: Mapping[Any, int], hidden: set[Any]) -> set[Any]:
     return hidden
 
 
+def suppress_across(national: dict[str, Any], national_counts: Mapping[Any, Any],
+                    regions: Mapping[int, tuple[dict[str, Any], Mapping[Any, Any]]]) -> None:
+    """Hide more cells of the regions' tables (in place) so that no cell can be had by
+    subtracting the regions from the country.
+
+    For a cell the country shows (Russia: 40), the regions' cells for it and the rest (members
+    in Russia with no home region given) add up to it; the hidden ones among them must then
+    be together 0 or at least 5 and never one alone, like the cells of one table. Hiding a
+    region's cell may break that region's own table (a single hidden cell beside its total),
+    so the two rules are applied in turn until both hold. Only for tables whose regions have
+    the country's keys (a region's districts are checked against its own total instead)."""
+    if not regions or not _same_keys(national, regions):
+        return
+    value = {rid: _items(raw) for rid, (_table, raw) in regions.items()}
+    country = _items(national_counts)
+    for _round in range(100):  # each round hides at least one more cell: it ends
+        changed = False
+        for key in [cell["key"] for cell in national["cells"] if cell["count"] == SUPPRESSED]:
+            for rid, (table, _raw) in regions.items():
+                if value[rid].get(key, 0) > 0 and not _hidden(table, key):
+                    _hide(table, key)  # what the country hides, no region may show
+                    changed = True
+        for key in [cell["key"] for cell in national["cells"] if cell["count"] != SUPPRESSED]:
+            rest = country.get(key, 0) - sum(value[rid].get(key, 0) for rid in regions)
+            hidden = [value[rid].get(key, 0) for rid in regions
+                      if _hidden(regions[rid][0], key) and value[rid].get(key, 0) > 0]
+            groups = hidden + ([rest] if rest > 0 else [])
+            if not groups or (sum(groups) >= MIN_CELL and len(groups) >= 2):
+                continue
+            if not hidden and rest >= MIN_CELL:
+                continue  # only those with no home region, and enough of them
+            candidates = sorted((value[rid].get(key, 0), rid) for rid in regions
+                                if not _hidden(regions[rid][0], key)
+                                and value[rid].get(key, 0) > 0)
+            if candidates:
+                _hide(regions[candidates[0][1]][0], key)
+            else:
+                # Nothing left to hide among the regions: the country's cell goes, and with it
+                # every region's (adding them up would give it back).
+                _hide(national, key)
+                _fix_row(national, country)
+            changed = True
+        for rid, (table, _raw) in regions.items():
+            changed |= _fix_row(table, value[rid])
+        if not changed:
+            return
+
+
+def _same_keys(national: dict[str, Any], regions: Mapping[int, tuple[dict, Any]]) -> bool:
+    keys = {cell["key"] for cell in national["cells"]}
+    return all({cell["key"] for cell in table["cells"]} <= keys
+               for table, _raw in regions.values())
+
+
+def _items(counts: Mapping[Any, Any]) -> dict[str, int]:
+    """{key: count} of raw counts (a table of rates counts its items)."""
+    return {str(key): row["items"] if isinstance(row, dict) else int(row)
+            for key, row in counts.items()}
+
+
+def _hidden(table: dict[str, Any], key: str) -> bool:
+    return any(cell["key"] == key and cell["count"] == SUPPRESSED for cell in table["cells"])
+
+
+def _hide(table: dict[str, Any], key: str) -> None:
+    for cell in table["cells"]:
+        if cell["key"] == key:
+            cell["count"] = SUPPRESSED
+            for field in ("rate", "median_days"):
+                if cell.get(field) is not None:
+                    cell[field] = SUPPRESSED
+    table["suppressed"] = True
+
+
+def _fix_row(table: dict[str, Any], value: Mapping[str, int]) -> bool:
+    """One region's table again: beside a shown total, hidden cells together 0 or at least 5
+    and never one alone."""
+    total = table["total"]
+    if total is None or total == SUPPRESSED:
+        return False
+    changed = False
+    while True:
+        hidden = [value.get(cell["key"], 0) for cell in table["cells"]
+                  if cell["count"] == SUPPRESSED and value.get(cell["key"], 0) > 0]
+        if not hidden or (sum(hidden) >= MIN_CELL and len(hidden) >= 2):
+            return changed
+        shown = sorted((value.get(cell["key"], 0), cell["key"]) for cell in table["cells"]
+                       if cell["count"] != SUPPRESSED and value.get(cell["key"], 0) > 0)
+        if not shown:
+            table["total"] = SUPPRESSED
+            return True
+        _hide(table, shown[0][1])
+        changed = True
+
+
 def shown_rate(items: int, done: int) -> float | str | None:
     """The share `done/items`, or "<5" where either side rests on 1 to 4 items."""
     if items == 0:
