@@ -1,4 +1,5 @@
-"""The `flask` commands that belong to no one feature: bootstrap and seed-demo.
+"""The `flask` commands that belong to no one feature: bootstrap, seed-demo and
+images-renditions (the images of news and projects alike).
 
 Each feature registers its own commands in its `init_app` (places: load-places; accounts:
 create-admin; news: news-publish-due) and, when it has demo data, a demo-data hook here:
@@ -86,6 +87,15 @@ def register_commands(app: Flask) -> None:
             click.echo("Demo accounts created (see README, \"Demo accounts\").")
         if announce:
             _say_how_to_start_the_bot(app)
+
+    @app.cli.command("images-renditions")
+    @click.option("--all", "everything", is_flag=True,
+                  help="Every stored image, not only those without renditions.")
+    def images_renditions_command(everything: bool) -> None:
+        """Make the 480 and 960 px renditions of the images stored before they existed."""
+        from diaspora.images import fill_renditions
+
+        click.echo(f"{fill_renditions(everything=everything)} image(s) given renditions.")
 
     @app.cli.command("seed-demo")
     @click.option("--members", default=40, show_default=True, help="Extra demo members.")

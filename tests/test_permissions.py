@@ -223,9 +223,9 @@ def _post_url(status: str, where: str, suffix: str = "") -> Callable[[World], st
     return url
 
 
-def _image_url(status: str, where: str) -> Callable[[World], str]:
+def _image_url(status: str, where: str, query: str = "") -> Callable[[World], str]:
     def url(world: World) -> str:
-        return f"/news/images/{world.post(status, where).image.id}"
+        return f"/news/images/{world.post(status, where).image.id}{query}"
 
     return url
 
@@ -445,9 +445,10 @@ def _with_project(status: str, page: str) -> Callable[[World], str]:
     return url
 
 
-def _project_photo_url(status: str, by: str = "member") -> Callable[[World], str]:
+def _project_photo_url(status: str, by: str = "member", query: str = ""
+                       ) -> Callable[[World], str]:
     def url(world: World) -> str:
-        return f"/projects/photos/{make_project(world, status, by=by).photos[0].id}"
+        return f"/projects/photos/{make_project(world, status, by=by).photos[0].id}{query}"
 
     return url
 
@@ -755,8 +756,13 @@ ROUTES: dict[str, list[Case]] = {
         Case("GET", "/news/999999", answers(404), state="missing"),
     ],
     "news.image": [
-        Case("GET", _image_url(status, where), _visible(status, where), state=f"{status}/{where}")
-        for status in POST_STATES for where in WHERE
+        *(Case("GET", _image_url(status, where), _visible(status, where),
+               state=f"{status}/{where}") for status in POST_STATES for where in WHERE),
+        # A rendition (`?w=`) is as visible as the image; a width not offered is not found.
+        *(Case("GET", _image_url(status, where, "?w=480"), _visible(status, where),
+               state=f"{status}/{where}/w=480") for status in POST_STATES for where in WHERE),
+        Case("GET", _image_url(PUBLISHED, "here", "?w=123"), answers(404),
+             state="published/here/w=123"),
     ],
     "news.create": [
         Case("GET", "/news/new", answers(200, anonymous=LOGIN, member=403)),
@@ -802,8 +808,12 @@ ROUTES: dict[str, list[Case]] = {
         Case("GET", "/projects/999999", answers(404), state="missing"),
     ],
     "projects.photo": [
-        Case("GET", _project_photo_url(status), PUBLIC if status in PUBLIC_PROJECT_STATES
-             else PROJECT_PRIVATE, state=status) for status in ("draft", "published")
+        *(Case("GET", _project_photo_url(status, query=query),
+               PUBLIC if status in PUBLIC_PROJECT_STATES else PROJECT_PRIVATE,
+               state=f"{status}{query}")
+          for status in ("draft", "published") for query in ("", "?w=480", "?w=960")),
+        Case("GET", _project_photo_url("published", query="?w=1600"), answers(404),
+             state="published?w=1600"),
     ],
     "projects.place": [
         Case("GET", lambda w: f"/projects/place/{w.place('here').id}", PUBLIC),
@@ -1316,7 +1326,7 @@ def _cases() -> list[Any]:
 
 
 def _progress_url(status: str = "accepted", suffix: str = "", *, milestone: str | None = None,
-                  update_photo: bool = False) -> Callable[[World], str]:
+                  update_photo: bool = False, query: str = "") -> Callable[[World], str]:
     """A project of the walker's member for "here" in `status` (an archived one was accepted
     and reported first); `milestone`: "own" (of this project) or "other" (of another)."""
     def url(world: World) -> str:
@@ -1331,7 +1341,7 @@ def _progress_url(status: str = "accepted", suffix: str = "", *, milestone: str 
                 from diaspora.projects import service as projects
 
                 projects.transition(world.users["moderator"], project, "archive")
-            return f"/projects/updates/photos/{update.photos[0].id}"
+            return f"/projects/updates/photos/{update.photos[0].id}{query}"
         if milestone is not None:
             owner = project if milestone == "own" else make_project(world, "accepted")
             step = progress.add_milestone(authority, owner, "Pump")
@@ -1366,6 +1376,12 @@ ROUTES.update({
         Case("GET", _progress_url("accepted", update_photo=True), PUBLIC, state="accepted"),
         Case("GET", _progress_url("archived", update_photo=True), PROJECT_PRIVATE,
              state="archived"),
+        Case("GET", _progress_url("accepted", update_photo=True, query="?w=480"), PUBLIC,
+             state="accepted?w=480"),
+        Case("GET", _progress_url("archived", update_photo=True, query="?w=480"),
+             PROJECT_PRIVATE, state="archived?w=480"),
+        Case("GET", _progress_url("accepted", update_photo=True, query="?w=abc"), answers(404),
+             state="accepted?w=abc"),
         Case("GET", "/projects/updates/photos/999999", answers(404), state="missing"),
     ],
     "projects.add_milestone": [

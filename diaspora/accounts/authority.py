@@ -92,7 +92,7 @@ def read_document(data: bytes) -> tuple[bytes, str]:
         return data, PDF
     if kind == "image":
         try:
-            picture = process_image(data)
+            picture = process_image(data, renditions=False)  # never shown on a page
         except ValidationError as error:
             raise ValidationError(NOT_A_DOCUMENT, field="document") from error
         return picture.data, picture.content_type

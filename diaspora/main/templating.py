@@ -10,6 +10,7 @@ from diaspora.accounts import choices
 from diaspora.accounts.permissions import can
 from diaspora.formatting import format_day, format_money, format_when
 from diaspora.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Localized, localized
+from diaspora.images import image_srcset
 from diaspora.places.countries import country_name
 
 
@@ -51,6 +52,7 @@ def localized_inline(value: dict | None) -> Markup:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=can,
+        image_srcset=image_srcset,
         current_locale=current_locale,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,

@@ -161,9 +161,7 @@ def save_post(
         post.image = None
     if image:
         processed = process_image(image)
-        post.image = NewsImage(content_type=processed.content_type, width=processed.width,
-                               height=processed.height, size=len(processed.data),
-                               data=processed.data)
+        post.image = NewsImage.from_processed(processed)
     db.session.flush()
     db.session.commit()
     return post

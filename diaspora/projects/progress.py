@@ -104,8 +104,7 @@ def post_update(actor: User, project: Project, body: str, *, language: str | Non
         body_html=str(render_markdown(text)),
         language=language if language in SUPPORTED_LOCALES else project.language,
         created_at=utcnow(),
-        photos=[ProjectUpdatePhoto(position=index, content_type=p.content_type, width=p.width,
-                                   height=p.height, size=len(p.data), data=p.data)
+        photos=[ProjectUpdatePhoto.from_processed(p, position=index)
                 for index, p in enumerate(pictures)])
     db.session.add(update)
     db.session.flush()

@@ -234,9 +234,7 @@ def save_project(actor: User, draft: ProjectDraft, project: Project | None = Non
     kept = [photo for photo in (project.photos if project else []) if photo.id not in removing]
     if len(kept) + len(draft.photos) > MAX_PHOTOS:
         raise ValidationError(_l("At most %(n)s photos.", n=MAX_PHOTOS), field="photos")
-    new_photos = [ProjectPhoto(content_type=processed.content_type, width=processed.width,
-                               height=processed.height, size=len(processed.data),
-                               data=processed.data)
+    new_photos = [ProjectPhoto.from_processed(processed)
                   for processed in processed_photos(draft.photos)]
     # Created only now that everything is checked: a refusal leaves nothing in the session.
     if project is None:

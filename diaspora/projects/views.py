@@ -25,6 +25,7 @@ from diaspora.errors import DomainError, InvalidTransition, ValidationError
 from diaspora.extensions import db
 from diaspora.forms import ConfirmForm, is_id, show_domain_error
 from diaspora.i18n import SUPPORTED_LOCALES
+from diaspora.images import requested_width
 from diaspora.main.templating import current_locale
 from diaspora.places import service as places
 from diaspora.places.models import LEVEL_DISTRICT
@@ -118,7 +119,8 @@ def _show(project: Project, **forms: object) -> ResponseReturnValue:
 @bp.get("/photos/<int:photo_id>")
 def photo(photo_id: int) -> ResponseReturnValue:
     picture = projects.photo_for(current_user, photo_id)
-    response = Response(picture.data, mimetype=picture.content_type)
+    # Asked after the permission, so a hidden photo answers alike with or without `?w=`.
+    response = Response(picture.bytes_for(requested_width()), mimetype=picture.content_type)
     # A draft's photo is for its proposer and staff only: no shared cache may keep it.
     response.headers["Cache-Control"] = ("public, max-age=86400"
                                          if projects.photo_is_public(picture)
@@ -385,7 +387,7 @@ def post_update(project_id: int) -> ResponseReturnValue:
 @bp.get("/updates/photos/<int:update_photo_id>")
 def update_photo(update_photo_id: int) -> ResponseReturnValue:
     picture = progress_service.update_photo_for(current_user, update_photo_id)
-    response = Response(picture.data, mimetype=picture.content_type)
+    response = Response(picture.bytes_for(requested_width()), mimetype=picture.content_type)
     response.headers["Cache-Control"] = ("public, max-age=86400"
                                          if progress_service.update_photo_is_public(picture)
                                          else "private, no-store")
