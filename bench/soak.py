@@ -369,7 +369,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one run, printed in order
                         help="members in the data set, all reachable on Telegram")
     parser.add_argument("--posts", type=int, default=2_000)
     parser.add_argument("--bot-members", type=int, default=0,
-                        help="simulated members of the bot (default: 3 x update rate + 50)")
+                        help="simulated members of the bot (default: 10 x update rate + 50, "
+                             "enough to keep the rate with replies taking seconds)")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--workers", type=int, default=None,
                         help="GUNICORN_WORKERS (default: the config's 2 x cores + 1)")
@@ -382,7 +383,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one run, printed in order
     if not database_url or not database_url.startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database that may be wiped.")
     workers = args.workers or 2 * CORES + 1
-    bot_members = args.bot_members or int(args.update_rate * 3) + 50
+    bot_members = args.bot_members or int(args.update_rate * 10) + 50
     logs = Path(tempfile.mkdtemp(prefix="soak-"))
 
     port = free_port()
@@ -501,7 +502,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one run, printed in order
           f"during; machine CPU busy "
           f"{100 * (machine1[0] - machine0[0]) / max(1e-9, machine1[1] - machine0[1]):.0f} %")
     print(f"soak: {wall:.0f} s; updates {args.update_rate:g}/s, broadcast at "
-          f"{args.send_rate:g}/s, web {args.web_rate:g}/s; gunicorn {workers} sync workers; "
+          f"{args.send_rate:g}/s, web {args.web_rate:g}/s; {bot_members} simulated members of "
+          f"the bot; gunicorn {workers} sync workers; "
           f"{reachable:,} members reachable; logs in {logs}")
     print("still running at the end: " + ", ".join(f"{k} {'yes' if v else 'NO'}"
                                                   for k, v in alive.items()))
