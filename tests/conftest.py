@@ -123,7 +123,14 @@ def _clean_database(app: Flask) -> None:
 def _clean_db_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" in request.fixturenames:
-        _clean_database(request.getfixturevalue("app"))
+        app = request.getfixturevalue("app")
+        _clean_database(app)
+        # Insights counted before any were stored are kept in the app for a while; the next
+        # test's data is another world.
+        with app.app_context():
+            from diaspora.insights.service import forget_unstored
+
+            forget_unstored()
 
 
 @pytest.fixture(autouse=True)

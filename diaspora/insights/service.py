@@ -124,6 +124,7 @@ def refresh() -> int:
     for gone in existing.values():  # a region no longer in the gazetteer
         db.session.delete(gone)
     db.session.commit()
+    forget_unstored()
     return len(scopes)
 
 
@@ -150,15 +151,36 @@ def region_or_none(region_id: int) -> Place | None:
 
 def insights(region: Place | None = None) -> Insights:
     """A scope's stored tables. The caller has checked `can(user, "insights.region", region)`
-    for a region. Before housekeeping has stored any (a new site), they are counted for this
-    answer alone: a page never writes."""
+    for a region. Before housekeeping has stored any (a new site), they are counted here and
+    kept in this process for INSIGHTS_REFRESH_SECONDS (`_counted_unstored`): a page never
+    writes, and a burst of visitors to a new site doesn't count a million members each."""
     scope = COUNTRY if region is None else region_scope(region.id)
     row = db.session.get(InsightSnapshot, scope)
     if row is None:
-        # A region is suppressed against the others too, so it needs them all counted.
-        counted = count_scopes(every_region=region is not None)
-        return Insights(region, counted.get(scope, {}), utcnow())
+        computed_at, scopes = _counted_unstored(every_region=region is not None)
+        return Insights(region, scopes.get(scope, {}), computed_at)
     return Insights(region, _retitled(row.tables), row.computed_at)
+
+
+_UNSTORED = "mekendesh.insights_unstored"
+
+
+def _counted_unstored(*, every_region: bool) -> tuple[datetime, dict[str, dict]]:
+    kept = current_app.extensions.setdefault(_UNSTORED, {})
+    fresh_for = current_app.config.get("INSIGHTS_REFRESH_SECONDS", 900)
+    key = "regions" if every_region else COUNTRY
+    if key in kept and time.monotonic() - kept[key][0] < fresh_for:
+        return kept[key][1], kept[key][2]
+    # A region is suppressed against the others too, so it needs them all counted.
+    scopes = count_scopes(every_region=every_region)
+    kept[key] = (time.monotonic(), utcnow(), scopes)
+    return kept[key][1], scopes
+
+
+def forget_unstored() -> None:
+    """Drop the counts kept in this process (refresh stored newer ones; tests empty the
+    database)."""
+    current_app.extensions.pop(_UNSTORED, None)
 
 
 def _retitled(tables: dict[str, dict]) -> dict[str, dict]:

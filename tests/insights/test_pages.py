@@ -250,3 +250,25 @@ def test_one_scan_for_every_region_counts_what_each_scope_counts_alone(
             assert together[region_id] == table.counts(region_id), (table.id, region_id)
         checked += 1
     assert checked == 6
+
+
+def test_before_anything_is_stored_a_count_serves_the_next_visitors_too(
+        client: FlaskClient, make_user: Callable[..., User], here: Place) -> None:
+    """A new site before housekeeping's first count: the first visitor's count is kept in the
+    process, so the next ones don't count every member again (and nothing is written)."""
+    _members(make_user, 6, here)
+    seen: list[str] = []
+
+    def remember(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert client.get("/insights/").status_code == 200
+        first = len(seen)
+        assert client.get("/api/v1/insights/members-by-country").status_code == 200
+        second = len(seen) - first
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", remember)
+    assert first > 20 and second <= 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InsightSnapshot)) == 0
