@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import Text, cast, func, select
+from sqlalchemy.orm import lazyload
 
 from diaspora.accounts.permissions import require
 from diaspora.errors import ValidationError
@@ -93,13 +94,17 @@ def get_place(place_id: int | None) -> Place | None:
 
 
 def regions() -> list[Place]:
-    return list(db.session.scalars(select(Place).where(Place.level == 1).order_by(Place.code)))
+    # A region has no parent: no join to load one (the relationship's default).
+    return list(db.session.scalars(
+        select(Place).options(lazyload(Place.parent)).where(Place.level == 1)
+        .order_by(Place.code)))
 
 
 def children(place: Place) -> list[Place]:
-    return list(
-        db.session.scalars(select(Place).where(Place.parent_id == place.id).order_by(Place.code))
-    )
+    # Their parent is `place`, already loaded: no join to load it again for each child.
+    return list(db.session.scalars(
+        select(Place).options(lazyload(Place.parent)).where(Place.parent_id == place.id)
+        .order_by(Place.code)))
 
 
 PlaceGroups = list[tuple[str, list[tuple[int, str]]]]
