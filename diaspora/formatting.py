@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from flask import has_request_context
 
 from diaspora.i18n import normalize_locale
@@ -89,9 +90,22 @@ def format_money(amount: int | float | Decimal | None, locale: str | None = None
         return ""
     code = _locale(locale)
     value = Decimal(str(amount))
-    pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
-    number = format_decimal(value, pattern, locale=code)
+    whole = value == value.to_integral_value()
+    if value >= 0:
+        # Babel's format_decimal parses its pattern and walks the locale's data on every call
+        # (a project list formats tens of amounts): the same digits from Python's own
+        # grouping, with the locale's symbols (CLDR's, read once) swapped in.
+        group, decimal_sign = _number_symbols(code)
+        digits = f"{value:,.0f}" if whole else f"{value:,.2f}"
+        number = digits.translate({ord(","): group, ord("."): decimal_sign})
+    else:
+        number = format_decimal(value, "#,##0" if whole else "#,##0.00", locale=code)
     return f"{number}{NBSP}{CURRENCY.get(code, CURRENCY['en'])}"
+
+
+@lru_cache(maxsize=16)
+def _number_symbols(code: str) -> tuple[str, str]:
+    return get_group_symbol(code), get_decimal_symbol(code)
 
 
 class LazyWhen:

@@ -16,6 +16,16 @@ from diaspora.places.names import search_key
 LEVEL_REGION, LEVEL_DISTRICT, LEVEL_COMMUNITY = 1, 2, 3
 
 
+def display_name(name: dict | None, former: dict | None, locale: str) -> str:
+    """A place's name in `locale`, with the former one for renamed places."""
+    text = localized_text(name, locale)
+    if not former:
+        return text
+    with force_locale(locale):
+        return str(_l("%(name)s (formerly %(former)s)", name=text,
+                      former=localized_text(former, locale)))
+
+
 class Place(db.Model):
     """A place in Kyrgyzstan: a region or republican city, a district, or a community.
 
@@ -51,12 +61,7 @@ class Place(db.Model):
 
     def display_name(self, locale: str) -> str:
         """The name, with the former one for renamed places: "Манас (мурдагы Жалал-Абад)"."""
-        name = localized_text(self.name, locale)
-        if not self.former:
-            return name
-        with force_locale(locale):
-            return str(_l("%(name)s (formerly %(former)s)", name=name,
-                          former=localized_text(self.former, locale)))
+        return display_name(self.name, self.former, locale)
 
     def names(self) -> list[str]:
         """Every name the place is known by, in any language, former names included."""

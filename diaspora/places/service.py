@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from markupsafe import Markup, escape
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.orm import lazyload
 
 from diaspora.accounts.permissions import require
 from diaspora.errors import ValidationError
 from diaspora.extensions import db
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.moderation import audit
-from diaspora.places.models import Place
+from diaspora.places.models import Place, display_name
 from diaspora.places.names import fold, name_key
 
 if TYPE_CHECKING:
@@ -92,34 +94,107 @@ def get_place(place_id: int | None) -> Place | None:
 
 
 def regions() -> list[Place]:
-    return list(db.session.scalars(select(Place).where(Place.level == 1).order_by(Place.code)))
+    # A region has no parent: no join to load one (the relationship's default).
+    return list(db.session.scalars(
+        select(Place).options(lazyload(Place.parent)).where(Place.level == 1)
+        .order_by(Place.code)))
 
 
 def children(place: Place) -> list[Place]:
-    return list(
-        db.session.scalars(select(Place).where(Place.parent_id == place.id).order_by(Place.code))
-    )
+    # Their parent is `place`, already loaded: no join to load it again for each child.
+    return list(db.session.scalars(
+        select(Place).options(lazyload(Place.parent)).where(Place.parent_id == place.id)
+        .order_by(Place.code)))
 
 
-def grouped_place_choices(locale: str) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Every place, grouped by region, for one <select> that works without JavaScript."""
-    places = list(db.session.scalars(select(Place).order_by(Place.level, Place.id)))
-    by_parent: dict[int | None, list[Place]] = {}
-    for place in places:
-        by_parent.setdefault(place.parent_id, []).append(place)
+PlaceGroups = list[tuple[str, list[tuple[int, str]]]]
 
-    def sort_key(place: Place) -> str:
-        return place.display_name(locale).casefold()
+# The grouped choices and their rendered <optgroup>s, per locale, built once per version of
+# the gazetteer in each worker process: building them loads and sorts every place (tens of
+# milliseconds a request, most of the survey answer form's cost).
+_choices_cache: dict[tuple[str, int], PlaceGroups] = {}
+_options_html_cache: dict[tuple[str, int], str] = {}
+
+
+def _gazetteer_rows() -> tuple[int, list[tuple[int, int | None, str, str | None]]]:
+    """Every place's id, parent and names as their stored JSON text, and a fingerprint of
+    them all. The JSON stays text (not decoded, no ORM objects): reading it is well under a
+    millisecond, so every request can tell whether a community was added, a place renamed or
+    moved, in whichever worker or process it happened."""
+    rows = [tuple(row) for row in db.session.execute(
+        select(Place.id, Place.parent_id, cast(Place.name, Text), cast(Place.former, Text))
+        .order_by(Place.id))]
+    # hash(), not a digest: the version only ever meets versions of the same process.
+    return hash(tuple(rows)), rows
+
+
+def _build_groups(rows: list[tuple[int, int | None, str, str | None]],
+                  locale: str) -> PlaceGroups:
+    names: dict[int, str] = {}
+    by_parent: dict[int | None, list[int]] = {}
+    for place_id, parent_id, name, former in rows:
+        names[place_id] = display_name(json.loads(name), json.loads(former) if former
+                                       else None, locale)
+        by_parent.setdefault(parent_id, []).append(place_id)
+
+    def sorted_ids(parent_id: int | None) -> list[int]:
+        # Ties keep the ids' order, as the ORM query (ordered by level, id) did.
+        return sorted(by_parent.get(parent_id, []), key=lambda pid: names[pid].casefold())
 
     groups = []
-    for region in sorted(by_parent.get(None, []), key=sort_key):
-        options = [(region.id, region.display_name(locale))]
-        for district in sorted(by_parent.get(region.id, []), key=sort_key):
-            options.append((district.id, "— " + district.display_name(locale)))
-            for community in sorted(by_parent.get(district.id, []), key=sort_key):
-                options.append((community.id, "—— " + community.display_name(locale)))
-        groups.append((region.display_name(locale), options))
+    for region in sorted_ids(None):
+        options = [(region, names[region])]
+        for district in sorted_ids(region):
+            options.append((district, "— " + names[district]))
+            for community in sorted_ids(district):
+                options.append((community, "—— " + names[community]))
+        groups.append((names[region], options))
     return groups
+
+
+def _cached_groups(locale: str) -> tuple[int, PlaceGroups]:
+    version, rows = _gazetteer_rows()
+    key = (locale, version)
+    groups = _choices_cache.get(key)
+    if groups is None:
+        groups = _build_groups(rows, locale)
+        # A new version makes the older ones useless: keep only the current one.
+        for old in [k for k in _choices_cache if k[1] != version]:
+            _choices_cache.pop(old, None)
+        _choices_cache[key] = groups
+    return version, groups
+
+
+def grouped_place_choices(locale: str) -> PlaceGroups:
+    """Every place, grouped by region, for one <select> that works without JavaScript.
+
+    Shared between requests: callers must not change the lists."""
+    return _cached_groups(locale)[1]
+
+
+def place_options_html(locale: str, selected: object = None) -> Markup:
+    """The <optgroup>s of grouped_place_choices as HTML, `selected` (a place id) marked.
+
+    Rendered once per locale and gazetteer version; marking the one chosen place is a string
+    replacement of its unique `value="<id>">`."""
+    version, groups = _cached_groups(locale)
+    key = (locale, version)
+    html = _options_html_cache.get(key)
+    if html is None:
+        html = "".join(
+            f'<optgroup label="{escape(group)}">'
+            + "".join(f'<option value="{value}">{escape(label)}</option>'
+                      for value, label in options)
+            + "</optgroup>"
+            for group, options in groups)
+        for old in [k for k in _options_html_cache if k[1] != version]:
+            _options_html_cache.pop(old, None)
+        _options_html_cache[key] = html
+    chosen = str(selected) if selected is not None else ""
+    if chosen.isdigit():
+        html = html.replace(f'<option value="{chosen}">', f'<option value="{chosen}" selected>',
+                            1)
+    return Markup(html)  # noqa: S704 - every text in it went through escape()
 
 
 MIN_SEARCH = 2

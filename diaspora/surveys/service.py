@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, true
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from diaspora.accounts.models import Profile, User
 from diaspora.accounts.permissions import can, refuse_if_muted, require
@@ -167,6 +168,12 @@ def has_answered(member: Any, survey: Survey) -> bool:
     return db.session.get(SurveyParticipation, (survey.id, member_id)) is not None
 
 
+# A list shows titles and dates: the questions, their options and the audience (eagerly
+# loaded for a survey alone, four more queries) load only if something reads them.
+_LIST_ONLY = (lazyload(Survey.questions), lazyload(Survey.audience_places),
+              lazyload(Survey.audience_countries))
+
+
 def open_surveys_for(member: Any, *, limit: int = 50) -> list[Survey]:
     """The live surveys meant for `member`, newest first, those not yet answered first."""
     now = utcnow()
@@ -177,6 +184,7 @@ def open_surveys_for(member: Any, *, limit: int = 50) -> list[Survey]:
     first = [answered.asc()] if member_id else []
     query = (
         select(Survey)
+        .options(*_LIST_ONLY)
         .where(_live_condition(now), audiences.visible_to(member, AUDIENCE_COLUMNS))
         .order_by(*first, func.coalesce(Survey.opens_at, Survey.opened_at).desc(),
                   Survey.id.desc())
@@ -204,6 +212,7 @@ def published_results_for(member: Any, *, limit: int = 5) -> list[Survey]:
         return []
     query = (
         select(Survey)
+        .options(*_LIST_ONLY)
         .join(SurveyParticipation, and_(SurveyParticipation.survey_id == Survey.id,
                                         SurveyParticipation.user_id == member_id))
         .where(Survey.results_published.is_(True), Survey.status != DRAFT)

@@ -97,14 +97,13 @@ def _answer_form(survey: Survey, values: MultiDict, errors: Mapping[str, Any], *
                  action: str, preview: bool = False) -> Markup:
     """The answer form, rendered in the current (or forced) language."""
     locale = current_locale()
-    groups = places.grouped_place_choices(locale) if any(
-        q.kind == "place" for q in survey.questions) else []
     countries = country_choices(locale) if any(
         q.kind == "country" for q in survey.questions) else []
     # An autoescaped template's output: already safe HTML.
     return Markup(render_template(  # noqa: S704
         "surveys/_answer_form.html", survey=survey, values=values, errors=errors,
-        action=action, preview=preview, notes=_condition_notes(survey), place_groups=groups,
+        action=action, preview=preview, notes=_condition_notes(survey),
+        place_options=lambda chosen: places.place_options_html(locale, chosen),
         countries=countries, scale=range(SCALE_MIN, SCALE_MAX + 1),
         title=localized(survey.title, locale), intro=localized(survey.intro, locale),
     ))
