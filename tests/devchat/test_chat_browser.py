@@ -3,43 +3,27 @@ the real bot process answering through the local Bot API."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from diaspora.devchat.runner import LocalTelegram
 from tests.bot.conftest import chat_user
+from tests.browser import CHROMIUM, chromium_or_skip, served
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "devchat"
 
 pytestmark = pytest.mark.browser
 
 
-def _chromium_or_skip() -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-
-
 @pytest.fixture
 def site(app: Flask) -> Iterator[str]:
-    _chromium_or_skip()
+    chromium_or_skip()
     local = LocalTelegram(app).start()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with served(app) as address:
+        yield address
         local.stop()
 
 

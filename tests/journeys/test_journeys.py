@@ -13,11 +13,8 @@ test-artifacts/journeys/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shutil
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,36 +24,28 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from diaspora import create_app
 from diaspora.accounts.models import StaffTotp, User
 from diaspora.extensions import db
+from tests.browser import CHROMIUM, chromium_or_skip, served
 from tests.conftest import PASSWORD, TEST_ENVIRON, make_test_config
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "journeys"
 TIMEOUT_MS = 20_000
 
 pytestmark = pytest.mark.browser
 
 
-def _chromium_or_skip() -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-
-
 @pytest.fixture(scope="module")
 def site_app(app: Flask, database_url: str) -> Iterator[Flask]:
     """The served app: the tests' database (migrated by `app`), with CSRF protection on, so
     every form the journeys post must carry its token as a real browser's does."""
-    _chromium_or_skip()
-    served = create_app(make_test_config(database_url, WTF_CSRF_ENABLED=True),
-                        environ=TEST_ENVIRON)
-    yield served
-    with served.app_context():
+    chromium_or_skip()
+    served_app = create_app(make_test_config(database_url, WTF_CSRF_ENABLED=True),
+                            environ=TEST_ENVIRON)
+    yield served_app
+    with served_app.app_context():
         db.engine.dispose()  # its own pool: no connection left open on the test database
 
 
@@ -73,13 +62,8 @@ def _served_spam_counts_forgotten(site_app: Flask) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def site(site_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, site_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with served(site_app) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,17 @@ test-artifacts/a11y/axe.json, to read when the test fails.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from diaspora.extensions import db
+from tests.browser import CHROMIUM, chromium_or_skip, served
 from tests.conftest import login
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "a11y"
 LANGUAGES = ("ky", "ru", "en")
@@ -43,23 +39,11 @@ BLOCKING = {"serious", "critical"}
 pytestmark = pytest.mark.browser
 
 
-def _chromium_or_skip() -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-
-
 @pytest.fixture
 def site(app: Flask) -> Iterator[str]:
-    _chromium_or_skip()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    chromium_or_skip()
+    with served(app) as address:
+        yield address
 
 
 def _demo_world(app: Flask) -> dict:

@@ -8,23 +8,19 @@ Run with `-s` to see the measured widths and weights.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from diaspora.accounts.models import User
 from diaspora.extensions import db
+from tests.browser import CHROMIUM, chromium_or_skip, served
 from tests.conftest import login
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "phone"
 PHONE = {"width": 360, "height": 740}
 LANGUAGES = ("ky", "ru", "en")
@@ -53,16 +49,9 @@ ITEM_LINKS = {"news": ("/news/", r"^/news/\d+$"), "project": ("/projects/", r"^/
               "services": ("/support/", r"^/support/services/\d+$")}
 
 
-def _chromium_or_skip() -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    _chromium_or_skip()
+    chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -87,13 +76,8 @@ def site(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with app.app_context():
         seed_demo(0)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with served(app) as address:
+        yield address
 
 
 def _session_cookie(app: Flask, role: str, site: str) -> list[dict]:
