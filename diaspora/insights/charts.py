@@ -13,6 +13,7 @@ districts are tiles in a grid, in the gazetteer's order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -38,29 +39,24 @@ REGION_TILES: dict[str, tuple[int, int, int, int]] = {
 TILE_W, TILE_H, GAP = 156, 84, 4
 
 
-def shown(value: Any) -> str:
-    """A count as people read it: "1 234", "<5", or "—" for nothing to show."""
+def _figure(value: Any, formatted: Callable[[Any], str]) -> str:
+    """"<5" for a hidden figure, "—" for none, else the figure as people read it."""
     if value is None:
         return "—"
-    if value == SUPPRESSED:
-        return SUPPRESSED
-    return format_decimal(value)
+    return SUPPRESSED if value == SUPPRESSED else formatted(value)
+
+
+def shown(value: Any) -> str:
+    """A count: "1 234", "<5" or "—"."""
+    return _figure(value, format_decimal)
 
 
 def shown_share(value: Any) -> str:
-    if value is None:
-        return "—"
-    if value == SUPPRESSED:
-        return SUPPRESSED
-    return format_percent(value, format="#,##0%")
+    return _figure(value, lambda share: format_percent(share, format="#,##0%"))
 
 
 def shown_days(value: Any) -> str:
-    if value is None:
-        return "—"
-    if value == SUPPRESSED:
-        return SUPPRESSED
-    return format_decimal(value, format="#,##0.#")
+    return _figure(value, lambda days: format_decimal(days, format="#,##0.#"))
 
 
 def _number(value: Any) -> float:
