@@ -248,19 +248,25 @@ def process_cpu(pid: int, children_too: bool = False) -> float:
     return ticks / CLOCK_TICKS
 
 
-def gunicorn_cpu(master: int) -> float:
-    """The master, its live workers, and (through the master's reaped-children times) the
-    workers that restarted."""
-    total = process_cpu(master, children_too=True)
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid`."""
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            if parent == master:
-                total += process_cpu(int(entry.name))
-    return total
+            if parent == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def gunicorn_cpu(master: int) -> float:
+    """The master, its live workers, and (through the master's reaped-children times) the
+    workers that restarted."""
+    return process_cpu(master, children_too=True) + sum(
+        process_cpu(worker) for worker in children(master))
 
 
 def machine_cpu() -> tuple[float, float]:

@@ -60,6 +60,7 @@ from bench.bot_capacity import TOKEN, Double, Member, cpu_seconds  # noqa: E402
 from bench.enqueue import enqueue_once  # noqa: E402
 from bench.load import (  # noqa: E402
     build,
+    children,
     choose_pages,
     counts,
     get,
@@ -197,19 +198,6 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def processes(named: dict[str, int], gunicorn: int) -> dict[str, int]:
