@@ -181,6 +181,7 @@ def forget_unstored() -> None:
     """Drop the counts kept in this process (refresh stored newer ones; tests empty the
     database)."""
     current_app.extensions.pop(_UNSTORED, None)
+    current_app.extensions.pop("mekendesh.insights_rendered", None)  # views.py
 
 
 def _retitled(tables: dict[str, dict]) -> dict[str, dict]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from diaspora.accounts.permissions import can
@@ -63,22 +64,35 @@ def _codes(stored: insights.Insights) -> dict[str, str]:
 
 def _render(region: Place | None) -> ResponseReturnValue:
     stored = insights.insights(region)
-    locale = current_locale()
-    codes = _codes(stored)
-    sections = []
-    for title, table_ids in SECTIONS:
-        entries = []
-        for table_id in table_ids:
-            table = stored.table(table_id)
-            if table is None:
-                continue
-            entries.append({"table": table, "chart": _chart(table, locale, codes),
-                            "definition": insights.table_by_id(table_id),
-                            "wide": table_id in MAPS})
-        sections.append({"title": title, "entries": entries})
-    return render_template("insights/index.html", region=region, sections=sections,
+    return render_template("insights/index.html", region=region,
+                           sections_html=_sections_html(region, stored, current_locale()),
                            computed_at=stored.computed_at,
-                           regions=insights.regions_for(current_user), charts=charts)
+                           regions=insights.regions_for(current_user))
+
+
+_RENDERED = "mekendesh.insights_rendered"
+
+
+def _sections_html(region: Place | None, stored: insights.Insights, locale: str) -> Markup:
+    """The charts and tables of a scope, the same for everyone who may see it: drawn once a
+    language and count, then kept in this process (a count replaces them, as its time is in
+    the key), so a page costs a template around them, not 16 charts."""
+    kept = current_app.extensions.setdefault(_RENDERED, {})
+    key = (region.id if region else None, locale, stored.computed_at.isoformat())
+    if key not in kept:
+        if len(kept) > 100:  # counts of earlier refreshes
+            kept.clear()
+        codes = _codes(stored)
+        sections = []
+        for title, table_ids in SECTIONS:
+            entries = [{"table": stored.table(table_id),
+                        "chart": _chart(stored.table(table_id), locale, codes),
+                        "definition": insights.table_by_id(table_id), "wide": table_id in MAPS}
+                       for table_id in table_ids if stored.table(table_id) is not None]
+            sections.append({"title": title, "entries": entries})
+        kept[key] = Markup(render_template(  # noqa: S704  (a Jinja template, autoescaped)
+            "insights/_sections.html", region=region, sections=sections, charts=charts))
+    return kept[key]
 
 
 @bp.get("/")

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -272,3 +273,26 @@ def test_before_anything_is_stored_a_count_serves_the_next_visitors_too(
         sa.event.remove(db.engine, "before_cursor_execute", remember)
     assert first > 20 and second <= 3
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InsightSnapshot)) == 0
+
+
+def test_the_charts_are_drawn_once_a_language_and_count(
+        client: FlaskClient, make_user: Callable[..., User], here: Place,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from diaspora.insights import charts
+
+    drawn: list[str] = []
+    real = charts.tile_map
+    monkeypatch.setattr(charts, "tile_map",
+                        lambda table, *args: drawn.append(table["id"]) or real(table, *args))
+    _members(make_user, 6, here)
+    insights.refresh()
+    for _ in range(3):
+        assert client.get("/insights/?lang=ky").status_code == 200
+    assert len(drawn) == 2  # the two maps, once
+    client.get("/insights/?lang=en")
+    assert len(drawn) == 4  # another language
+    _members(make_user, 3, here)
+    insights.refresh()
+    html = client.get("/insights/?lang=en").get_data(as_text=True)
+    assert len(drawn) == 6  # a new count
+    assert _cells(html, "Members by country of residence")["Russia"] == "9"
