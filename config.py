@@ -159,6 +159,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # How old the insights' precomputed tables may grow before housekeeping counts them
         # again (diaspora/insights; `flask insights-refresh` counts at once).
         "INSIGHTS_REFRESH_SECONDS": env.integer("INSIGHTS_REFRESH_SECONDS", 900, minimum=10),
+        # Public parts of pages are drawn once and kept until the content changes, or this
+        # many seconds at most (diaspora/pagecache.py); 0 draws every time.
+        "FRAGMENT_MAX_AGE": env.integer("FRAGMENT_MAX_AGE", 60, minimum=0),
         # Against spam (diaspora/moderation/spam.py; README, "Against spam"): what one member
         # may post in 24 hours (0: no limit), counted in RATELIMIT_STORAGE_URI; how old an
         # account must be to post links; how long the same text cannot be posted again.

@@ -89,6 +89,7 @@ def send_window(database_url: str, tg: BotApiDouble, rate: float, seconds: float
     measure the rate the double received (after a 2 s warm-up), each sender's peak
     resident memory and the senders' CPU time."""
     tg.clear()
+    harness_started = time.process_time(), time.monotonic()
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": tg.token,
            "TELEGRAM_API_URL": tg.url, "TELEGRAM_RATE": str(rate),
            "TELEGRAM_SEND_RATE": str(rate / senders),  # the variable of the tree before
@@ -97,7 +98,7 @@ def send_window(database_url: str, tg: BotApiDouble, rate: float, seconds: float
         env.update(TELEGRAM_PAID_BROADCASTS="1", TELEGRAM_PAID_RATE=str(rate))
     processes = [subprocess.Popen(
         [sys.executable, "-m", "bot.sender", "--max-seconds", str(seconds),
-         "--concurrency", str(concurrency)], cwd=ROOT, env=env,
+         *(["--concurrency", str(concurrency)] if concurrency else [])], cwd=ROOT, env=env,
     ) for _ in range(senders)]
     peak_kb = 0
     cpu: dict[int, float] = {}
@@ -114,6 +115,10 @@ def send_window(database_url: str, tg: BotApiDouble, rate: float, seconds: float
                 if line.startswith("VmHWM:"):
                     peak_kb = max(peak_kb, int(line.split()[1]))
         time.sleep(0.2)
+    # The double runs in this process: its CPU share shows whether it, not the sender, set
+    # the pace (near 100 % of a core it would be the bottleneck).
+    harness_share = ((time.process_time() - harness_started[0])
+                     / (time.monotonic() - harness_started[1]))
     times = sorted(t for chat in tg.sends_per_chat.values() for t in chat)
     cpu_seconds = sum(cpu.values())
     if len(times) < 2:
@@ -127,7 +132,8 @@ def send_window(database_url: str, tg: BotApiDouble, rate: float, seconds: float
                      if call.params.get("allow_paid_broadcast") is True)
     return {"sent": len(times), "achieved": achieved, "ratio": achieved / rate,
             "peak_mb": peak_kb / 1024, "max_in_1s": tg.max_sends_in_window(1.0),
-            "cpu_ms": 1000 * cpu_seconds / len(times), "paid_flags": paid_flags}
+            "cpu_ms": 1000 * cpu_seconds / len(times), "paid_flags": paid_flags,
+            "harness": harness_share}
 
 
 def main() -> None:
@@ -137,7 +143,8 @@ def main() -> None:
     parser.add_argument("--send-seconds", type=float, default=25.0)
     parser.add_argument("--slow-rate", type=float, default=25.0)
     parser.add_argument("--slow-seconds", type=float, default=8.0)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="requests in flight (default: the sender's own, rate / 10)")
     parser.add_argument("--http", default="",
                         help="DELIVERY_HTTP for a tree from before bot/http.py (stream, httpx)")
     parser.add_argument("--senders", type=int, default=1,
@@ -168,8 +175,9 @@ def main() -> None:
               f"{fast['achieved']:.0f}/s achieved, ratio {fast['ratio']:.3f}, "
               f"max in any 1 s {fast.get('max_in_1s')}, sender CPU {fast['cpu_ms']:.2f} ms/msg, "
               f"peak RSS {fast['peak_mb']:.0f} MB, allow_paid_broadcast on "
-              f"{fast.get('paid_flags', 0):,}")
-        slow = send_window(database_url, tg, args.slow_rate, args.slow_seconds, 8)
+              f"{fast.get('paid_flags', 0):,}; the double (this process) used "
+              f"{fast.get('harness', 0):.0%} of a core")
+        slow = send_window(database_url, tg, args.slow_rate, args.slow_seconds, 0)
         print(f"send at {args.slow_rate:g}/s for {args.slow_seconds:g} s: {slow['sent']:,} sent, "
               f"{slow['achieved']:.1f}/s achieved, ratio {slow['ratio']:.3f}, "
               f"max in any 1 s {slow.get('max_in_1s')}, sender peak RSS {slow['peak_mb']:.0f} MB")

@@ -250,11 +250,7 @@ class Sender:
                 lane = self.budget.lane(paid)
                 await lane.acquire()
                 try:
-                    await self.bot.send_message(
-                        chat_id=job.chat_id, text=job.text, parse_mode=ParseMode.HTML,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                        allow_paid_broadcast=True if paid else None,
-                    )
+                    await post_message(self.bot, job.chat_id, job.text, paid=paid)
                 except RetryAfter as error:
                     wait = retry_after_seconds(error)
                     log.warning("Telegram asks to wait %.1f s (429)", wait)
@@ -316,6 +312,22 @@ class Sender:
             self._outcome_event.set()
             return
         self._held.difference_update(o.id for o in outcomes)
+
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def post_message(bot: Bot, chat_id: int, text: str, *, paid: bool = False) -> None:
+    """sendMessage as `Bot.send_message` sends it (same parameters, same errors raised), but
+    without turning Telegram's answer into a `Message`: the sender never reads it, and
+    building it was an eighth of the sender's CPU at 1000 messages a second."""
+    data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML,
+                            "link_preview_options": _NO_PREVIEW}
+    if paid:
+        data["allow_paid_broadcast"] = True
+    # `_post` is what every `Bot.send_*` method calls (python-telegram-bot 20-22): it
+    # serialises the parameters, applies the request's timeouts and maps HTTP errors.
+    await bot._post("sendMessage", data)  # noqa: SLF001
 
 
 def make_bot(flask_app: Flask, *, concurrency: int = 64) -> Bot:

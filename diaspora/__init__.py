@@ -38,6 +38,7 @@ def create_app(config: Any = None, *, environ: Mapping[str, str] | None = None) 
     configure_logging(app)
     configure_database(app)
     configure_extensions(app)
+    configure_page_cache(app)
     configure_i18n(app)
     configure_features(app)
     configure_templates(app)
@@ -112,6 +113,12 @@ def configure_extensions(app: Flask) -> None:
     from diaspora.accounts.sessions import load_user
 
     login_manager.user_loader(load_user)
+
+
+def configure_page_cache(app: Flask) -> None:
+    from diaspora.pagecache import configure_page_cache as configure
+
+    configure(app)
 
 
 def configure_i18n(app: Flask) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from itertools import count
 
@@ -27,7 +28,7 @@ from diaspora.places.models import Place
 
 PASSWORD = "Correct-horse-42"
 # Tables whose rows come from migrations and the gazetteer, kept between tests.
-KEPT_TABLES = {"alembic_version", "places"}
+KEPT_TABLES = {"alembic_version", "places", "content_generations"}
 
 
 def _reset_postgres(url: str) -> None:
@@ -70,6 +71,21 @@ def make_test_config(database_url: str, **overrides: object) -> dict:
     }
     config.update(overrides)
     return config
+
+
+@contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (needs an app context)."""
+    seen: list[str] = []
+
+    def remember(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", remember)
 
 
 class IsolatedClient(FlaskClient):
@@ -129,8 +145,10 @@ def _clean_db_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
         # test's data is another world.
         with app.app_context():
             from diaspora.insights.service import forget_unstored
+            from diaspora.pagecache import forget_all
 
             forget_unstored()
+            forget_all(app)
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ from diaspora.news import service as news
 from diaspora.news.forms import NewsForm
 from diaspora.news.models import NewsPost
 from diaspora.news.topics import TOPICS
+from diaspora.pagecache import fragment, kept
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
 from diaspora.rendering import shorten, xml_text
@@ -47,15 +48,28 @@ def index() -> ResponseReturnValue:
     if tag and tag not in TOPICS:
         tag = None
     region_id = request.args.get("region", type=int)
-    pagination = news.list_published(page, tag=tag, region_id=region_id)
-    return render_template("news/index.html", pagination=pagination, topics=TOPICS, topic=tag,
-                           regions=places.regions(), region_id=region_id,
-                           shorten=shorten)
+    listing = fragment("news.index", (page, tag, region_id), lambda: render_template(
+        "news/_list.html", pagination=news.list_published(page, tag=tag, region_id=region_id),
+        topics=TOPICS, topic=tag, regions=places.regions(), region_id=region_id,
+        shorten=shorten))
+    return render_template("news/index.html", listing=listing)
 
 
 @bp.get("/<int:post_id>")
 def show(post_id: int) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        # The same for every visitor who is not logged in: kept until the content changes.
+        page_title, article = kept("news.show", (post_id,), lambda: _article(post_id))
+        return render_template("news/show.html", page_title=page_title, article=article)
     post = news.get_post(post_id)
+    page_title, article = _article(post_id, post)
+    return render_template("news/show.html", page_title=page_title, article=article, post=post,
+                           form=ConfirmForm())
+
+
+def _article(post_id: int, post: NewsPost | None = None) -> tuple[str, Markup]:
+    """The post's title and its <article>, for a reader who may see it (404 otherwise)."""
+    post = post or news.get_post(post_id)
     if not news.can_view(current_user, post):
         abort(404)
     locale = current_locale()
@@ -63,8 +77,8 @@ def show(post_id: int) -> ResponseReturnValue:
     body = localized(post.body, locale)
     # Rendered and cleaned (nh3) when the post was written: no Markdown here.
     html = Markup((post.body_html or {}).get(body.locale or "", ""))  # noqa: S704
-    return render_template("news/show.html", post=post, title=title, body=body, html=html,
-                           form=ConfirmForm())
+    return title.text, Markup(render_template(  # noqa: S704  (an autoescaped template)
+        "news/_post.html", post=post, title=title, body=body, html=html))
 
 
 @bp.get("/images/<int:image_id>")
@@ -83,10 +97,10 @@ def image(image_id: int) -> ResponseReturnValue:
 def feed(lang: str) -> ResponseReturnValue:
     if lang not in SUPPORTED_LOCALES:
         abort(404)
-    posts = news.latest_for_feed()
     site = current_app.config["SITE_URL"]
-    xml = render_template("news/feed.atom", posts=posts, lang=lang, site=site,
-                          localized=lambda value: localized(value, lang), shorten=shorten)
+    xml = kept("news.feed", (lang,), lambda: render_template(
+        "news/feed.atom", posts=news.latest_for_feed(), lang=lang, site=site,
+        localized=lambda value: localized(value, lang), shorten=shorten))
     return Response(xml, mimetype="application/atom+xml")
 
 

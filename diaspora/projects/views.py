@@ -4,6 +4,8 @@ answer statistics. Views parse and render; the service decides (permissions via 
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from flask import (
     Blueprint,
     Response,
@@ -18,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from diaspora.accounts.choices import INTEREST_SECTORS
 from diaspora.accounts.permissions import can, verified_places
@@ -27,6 +30,7 @@ from diaspora.forms import ConfirmForm, is_id, show_domain_error
 from diaspora.i18n import SUPPORTED_LOCALES
 from diaspora.images import requested_width
 from diaspora.main.templating import current_locale
+from diaspora.pagecache import fragment, kept
 from diaspora.places import service as places
 from diaspora.places.models import LEVEL_DISTRICT
 from diaspora.projects import lifecycle
@@ -80,13 +84,19 @@ def index() -> ResponseReturnValue:
         status=status if status in PUBLIC_STATES else None,
         query=(request.args.get("q") or "")[:200],
         sort=sort if sort in projects.SORTS else "newest")
-    pagination = projects.list_public(filters, _page())
+    page = _page()
+    return render_template("projects/index.html", listing=fragment(
+        "projects.index", (*astuple(filters), page), lambda: _listing(filters, page)))
+
+
+def _listing(filters: projects.ProjectFilters, page: int) -> str:
     region = places.get_place(filters.region_id)
     district = places.get_place(filters.district_id)
     districts = places.children(region) if region is not None and region.level == 1 else []
     communities = (places.children(district) if district is not None
                    and district.level == LEVEL_DISTRICT else [])
-    return render_template("projects/index.html", pagination=pagination, filters=filters,
+    return render_template("projects/_list.html",
+                           pagination=projects.list_public(filters, page), filters=filters,
                            regions=places.regions(), districts=districts,
                            communities=communities, public_states=PUBLIC_STATES,
                            sorts=projects.SORTS)
@@ -94,11 +104,22 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<int:project_id>")
 def show(project_id: int) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        # The same for every visitor who is not logged in: kept until the content changes.
+        cpage = request.args.get("cpage", 1, type=int) or 1
+        page_title, body = kept("projects.show", (project_id, cpage), lambda: _body(
+            projects.get_visible_project(current_user, project_id)))
+        return render_template("projects/show.html", page_title=page_title, body=body)
     return _show(projects.get_visible_project(current_user, project_id))
 
 
 def _show(project: Project, **forms: object) -> ResponseReturnValue:
     """The project page; `forms`: a progress form posted with errors, shown as it was typed."""
+    page_title, body = _body(project, **forms)
+    return render_template("projects/show.html", page_title=page_title, body=body)
+
+
+def _body(project: Project, **forms: object) -> tuple[str, Markup]:
     mine = projects.support_of(current_user, project)
     support_form = SupportForm(obj=mine) if mine is not None else SupportForm()
     if mine is not None and mine.money_range is None:
@@ -107,13 +128,13 @@ def _show(project: Project, **forms: object) -> ResponseReturnValue:
     actions = projects.available_actions(current_user, project)
     if not any(step.note_required for step in actions):
         transition_form.note.description = ""  # the hint speaks of buttons not shown
-    return render_template(
-        "projects/show.html", project=project, actions=actions,
+    return project.title, Markup(render_template(  # noqa: S704  (an autoescaped template)
+        "projects/_show_body.html", project=project, actions=actions,
         timeline=projects.timeline_entries(project), summary=projects.support_summary(project),
         mine=mine, may_support=can(current_user, "projects.support", project),
         may_edit=can(current_user, "projects.edit", project),
         support_form=support_form, transition_form=transition_form, confirm=ConfirmForm(),
-        **_progress_context(project, forms))
+        **_progress_context(project, forms)))
 
 
 @bp.get("/photos/<int:photo_id>")

@@ -109,8 +109,12 @@ def field_name(question: SurveyQuestion) -> str:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def get_survey(survey_id: int) -> Survey:
-    survey = db.session.get(Survey, survey_id)
+def get_survey(survey_id: int, *, lean: bool = False) -> Survey:
+    """`lean`: without loading its questions and audience up front (they load when read), for a
+    page that shows a kept form (surveys/views.py)."""
+    survey = db.session.get(Survey, survey_id, options=[
+        lazyload(Survey.questions), lazyload(Survey.audience_places),
+        lazyload(Survey.audience_countries)] if lean else None)
     if survey is None:
         raise NotFound(_l("This survey does not exist."))
     return survey

@@ -27,6 +27,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -35,6 +36,7 @@ from diaspora.errors import DomainError, InvalidTransition, NotFound, Permission
 from diaspora.forms import ConfirmForm, is_id, show_domain_error
 from diaspora.i18n import SUPPORTED_LOCALES, localized
 from diaspora.main.templating import current_locale
+from diaspora.pagecache import fragment
 from diaspora.places import service as places
 from diaspora.places.countries import country_choices
 from diaspora.surveys import service
@@ -94,7 +96,7 @@ def _condition_notes(survey: Survey) -> dict[int, str]:
 
 
 def _answer_form(survey: Survey, values: MultiDict, errors: Mapping[str, Any], *,
-                 action: str, preview: bool = False) -> Markup:
+                 action: str, preview: bool = False, csrf_slot: str = "") -> Markup:
     """The answer form, rendered in the current (or forced) language."""
     locale = current_locale()
     countries = country_choices(locale) if any(
@@ -106,7 +108,22 @@ def _answer_form(survey: Survey, values: MultiDict, errors: Mapping[str, Any], *
         place_options=lambda chosen: places.place_options_html(locale, chosen),
         countries=countries, scale=range(SCALE_MIN, SCALE_MAX + 1),
         title=localized(survey.title, locale), intro=localized(survey.intro, locale),
+        csrf_slot=Markup(csrf_slot),  # noqa: S704  (a constant comment)
     ))
+
+
+_CSRF_SLOT = "<!-- csrf_token -->"
+
+
+def _blank_answer_form(survey: Survey) -> Markup:
+    """The form as every member first sees it (nothing typed, no errors): drawn once per
+    survey and language and kept until the content changes (diaspora/pagecache.py), with a
+    slot where each request puts its own session's CSRF token."""
+    action = url_for("surveys.answer", survey_id=survey.id)
+    html = fragment("surveys.answer", (survey.id,), lambda: _answer_form(
+        survey, MultiDict(), {}, action=action, csrf_slot=_CSRF_SLOT))
+    token = Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+    return Markup(html.replace(_CSRF_SLOT, token, 1))  # noqa: S704  (both parts are escaped)
 
 
 def _raw_answers(survey: Survey, form: MultiDict) -> dict[int, Any]:
@@ -127,7 +144,7 @@ def _state_page(survey: Survey, message: Any, status: int = 200) -> ResponseRetu
 @bp.route("/<int:survey_id>", methods=["GET", "POST"])
 @login_required
 def answer(survey_id: int) -> ResponseReturnValue:
-    survey = service.get_survey(survey_id)
+    survey = service.get_survey(survey_id, lean=request.method == "GET")
     try:
         service.check_can_answer(current_user, survey)
     except AlreadyAnswered as error:
@@ -152,8 +169,9 @@ def answer(survey_id: int) -> ResponseReturnValue:
             return _state_page(survey, error.message)
         else:
             return redirect(url_for("surveys.thanks", survey_id=survey.id))
-    form = _answer_form(survey, values, errors,
-                        action=url_for("surveys.answer", survey_id=survey.id))
+    form = (_answer_form(survey, values, errors,
+                         action=url_for("surveys.answer", survey_id=survey.id))
+            if request.method == "POST" else _blank_answer_form(survey))
     return render_template("surveys/answer.html", survey=survey, form=form, errors=errors,
                            title=localized(survey.title, current_locale()))
 

@@ -6,8 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -24,7 +23,7 @@ from diaspora.models import utcnow
 from diaspora.places.models import Place
 from diaspora.projects.models import Project
 from diaspora.surveys.models import OPEN, Survey, SurveyResponse
-from tests.conftest import login
+from tests.conftest import login, sql_statements
 
 SECRET_NAME = "Айгүл Жашыруунова"
 
@@ -49,21 +48,6 @@ def _proposals(here: Place, n: int, answered: int, days: int = 2) -> None:
             published_at=utcnow(), answer_seconds=days * 86400 if i < answered else None,
             answered_at=utcnow() if i < answered else None))
     db.session.commit()
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def remember(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    sa.event.listen(db.engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", remember)
 
 
 def _cells(html: str, title: str) -> dict[str, str]:
@@ -216,7 +200,7 @@ def test_the_page_reads_stored_tables_and_housekeeping_recounts_them(
 def test_a_stored_page_costs_the_same_queries_whatever_the_numbers(
         client: FlaskClient, make_user: Callable[..., User], here: Place) -> None:
     def queries() -> int:
-        with _statements() as seen:
+        with sql_statements() as seen:
             assert client.get("/insights/").status_code == 200
         return len(seen)
 
@@ -266,7 +250,7 @@ def test_before_anything_is_stored_a_count_serves_the_next_visitors_too(
     """A new site before housekeeping's first count: the first visitor's count is kept in the
     process, so the next ones don't count every member again (and nothing is written)."""
     _members(make_user, 6, here)
-    with _statements() as seen:
+    with sql_statements() as seen:
         assert client.get("/insights/").status_code == 200
         first = len(seen)
         assert client.get("/api/v1/insights/members-by-country").status_code == 200
