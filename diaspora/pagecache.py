@@ -49,7 +49,8 @@ BOOKKEEPING = frozenset({
     # A login writes last_login_at; names and places shown publicly live in profiles.
     "users",
 })
-MAX_ENTRIES = 2000
+# A bound on memory: 500 parts of 5-40 KB a worker, however many distinct addresses are asked.
+MAX_ENTRIES = 500
 T = TypeVar("T")
 _KEPT = "mekendesh.fragments"
 _CHANGED = "mekendesh.content_changed"

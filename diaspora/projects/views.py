@@ -85,6 +85,8 @@ def index() -> ResponseReturnValue:
         query=(request.args.get("q") or "")[:200],
         sort=sort if sort in projects.SORTS else "newest")
     page = _page()
+    if filters.query:  # a search is rarely asked twice: drawn for the asker, not kept
+        return render_template("projects/index.html", listing=Markup(_listing(filters, page)))  # noqa: S704
     return render_template("projects/index.html", listing=fragment(
         "projects.index", (*astuple(filters), page), lambda: _listing(filters, page)))
 
