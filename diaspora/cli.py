@@ -26,8 +26,9 @@ from diaspora.extensions import db
 
 DemoData = Callable[[int], "str | None"]
 _REGISTRY_KEY = "mekendesh.demo_data"
-# Tables `bootstrap` fills itself: rows there do not make a database "in use".
-_BOOTSTRAP_TABLES = {"alembic_version", "places"}
+# Tables `bootstrap` fills itself: rows there do not make a database "in use" (loading the
+# gazetteer raises the content generation).
+_BOOTSTRAP_TABLES = {"alembic_version", "places", "content_generations"}
 DEMO_REFUSED = ("Demo data is refused in production (MEKENDESH_ENV=production): its accounts "
                 "and passwords are published in the README.")
 
