@@ -26,6 +26,7 @@ from bot import budget as budgets
 from bot.concurrency import PerChatUpdateProcessor
 from bot.http import AiohttpRequest
 from bot.persistence import SQLPersistence
+from bot.replybot import ReplyBot
 from bot.runtime import FLASK_APP_KEY
 from diaspora.features import FEATURES
 
@@ -91,19 +92,22 @@ def build_application(
     # getUpdates has a connection of its own, so a long poll never waits behind replies.
     updates = AiohttpRequest(1, read_timeout=5.0, write_timeout=5.0, connect_timeout=5.0,
                              pool_timeout=10.0, proxy=proxy)
+    # The bot is built here (not by the builder from token, URLs and requests) for its class:
+    # ReplyBot skips de-jsoning the answers of replies nobody reads (bot/replybot.py).
+    bot = ReplyBot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=calls,
+        get_updates_request=updates,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        ),
+    )
     application = (
         Application.builder()
-        .token(token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-            )
-        )
+        .bot(bot)
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
-        .request(calls)
-        .get_updates_request(updates)
         .persistence(SQLPersistence(flask_app, update_interval=interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from copy import deepcopy
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,7 +94,9 @@ class SQLPersistence(BasePersistence):
         db.session.commit()
 
     async def _queue(self, namespace: str, key: str, data: Any) -> None:
-        self._pending[(namespace, key)] = deepcopy(data)
+        # Not copied again: python-telegram-bot hands each run a deep copy of user_data of
+        # its own (Application.update_persistence), and a conversation state is a string.
+        self._pending[(namespace, key)] = data
         async with self._lock:
             if not self._pending:
                 return  # an earlier call in this run already wrote it

@@ -63,6 +63,7 @@ from telegram.warnings import PTBUserWarning
 from bot.callbacks import Parsed, Prefix, any_of_pattern, register_prefix, whole_number
 from bot.handlers.common import ack, button, call_service, keyboard, rows, say, send, stale
 from bot.handlers.fallback import explain_unexpected
+from bot.replybot import result_unused
 from bot.runtime import db, esc, h, lang, t
 from diaspora.errors import DomainError, NotExact
 from diaspora.places import service as places
@@ -204,7 +205,7 @@ class Question:
                 return await self.flow.answered(update, context, self, kept)
         if parsed.control == "back" and self.flow.may_go_back(context, self):
             await ack(update, context, None)
-            with contextlib.suppress(BadRequest):  # the buttons of the question left go
+            with contextlib.suppress(BadRequest), result_unused():  # the old question's buttons go
                 await update.callback_query.edit_message_reply_markup(None)
             return await self.flow.back(update, context, self)
         await stale(update, context)
@@ -481,9 +482,10 @@ class MultipleChoice(Question):
         scratch["selected"] = selected
         await query.answer()
         try:
-            await query.edit_message_reply_markup(
-                self._markup(context, locale, options, selected)
-            )
+            with result_unused():
+                await query.edit_message_reply_markup(
+                    self._markup(context, locale, options, selected)
+                )
         except BadRequest:
             pass  # "message is not modified" after a double tap
         return None
@@ -613,9 +615,10 @@ class PlacePicker(Question):
         query = update.callback_query
         await query.answer()
         try:
-            await query.edit_message_text(
-                self.flow.progress(context, self) + prompt, reply_markup=markup
-            )
+            with result_unused():
+                await query.edit_message_text(
+                    self.flow.progress(context, self) + prompt, reply_markup=markup
+                )
         except BadRequest:
             pass  # not modified
 

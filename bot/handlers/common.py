@@ -13,6 +13,7 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.callbacks import MAX_CALLBACK_BYTES
+from bot.replybot import result_unused
 from bot.runtime import clip, db, h, lang, retry_after_seconds, t
 from diaspora.errors import DomainError
 
@@ -41,7 +42,8 @@ async def send(
 ) -> None:
     chat_id = update.effective_chat.id
     try:
-        await context.bot.send_message(chat_id, clip(html_text), reply_markup=markup)
+        with result_unused():  # the sent message is not read: no Message built from it
+            await context.bot.send_message(chat_id, clip(html_text), reply_markup=markup)
     except RetryAfter as flood:
         # Telegram asks us to slow down: a short wait is better than a lost answer; a long
         # one goes to the error handler (the member can simply ask again).
@@ -49,7 +51,8 @@ async def send(
         if seconds > MAX_RETRY_WAIT:
             raise
         await asyncio.sleep(seconds)
-        await context.bot.send_message(chat_id, clip(html_text), reply_markup=markup)
+        with result_unused():
+            await context.bot.send_message(chat_id, clip(html_text), reply_markup=markup)
 
 
 async def say(
@@ -87,9 +90,10 @@ async def ack(
     if answer_html is not None and query.message is not None:
         question = query.message.text_html if getattr(query.message, "text", None) else ""
         try:
-            await query.edit_message_text(
-                clip(f"{question}\n\n✅ <b>{answer_html}</b>"), reply_markup=None
-            )
+            with result_unused():
+                await query.edit_message_text(
+                    clip(f"{question}\n\n✅ <b>{answer_html}</b>"), reply_markup=None
+                )
         except BadRequest:
             pass  # e.g. "message is not modified": harmless
 

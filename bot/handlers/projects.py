@@ -41,6 +41,7 @@ from bot.questions import (
     TypedAnswer,
     _typed_answer,
 )
+from bot.replybot import result_unused
 from bot.runtime import clip, db, esc, h, lang, t
 from diaspora.accounts import telegram as tg
 from diaspora.accounts.choices import INTEREST_SECTORS
@@ -182,7 +183,8 @@ async def show_projects(update: Update, context: Ctx, offset: int = 0, *,
     text, markup = _render_list(context, locale, page, offset)
     if edit:
         try:
-            await update.callback_query.edit_message_text(text, reply_markup=markup)
+            with result_unused():
+                await update.callback_query.edit_message_text(text, reply_markup=markup)
         except BadRequest:
             pass  # "not modified": a double tap
         return

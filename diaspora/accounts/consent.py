@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from diaspora.extensions import db
+from diaspora.extensions import core_read, db
 from diaspora.models import UTCDateTime, utcnow
 
 WEB = "web"
@@ -123,7 +123,7 @@ def chat_consent(chat_id: int) -> str | None:
     # Three columns, not the account: loading a User joins its profile and home place, and
     # this runs ahead of every update of a chat until its consent is known to be current.
     # The same rules as registered_chat_user and has_current_consent.
-    row = db.session.execute(_chat_consent_statement(), {"chat_id": chat_id}).first()
+    row = core_read(_chat_consent_statement(), {"chat_id": chat_id}).first()
     if row is None or not row.active or row.privacy_accepted_at is None:
         return None
     return CURRENT if row.privacy_version == current_version() else OUTDATED

@@ -20,7 +20,7 @@ real HTTP stack (``HTTPXRequest``)::
 
 Wire format (checked against PTB 22 ``telegram/request``):
 
-* PTB posts ``application/x-www-form-urlencoded`` (or ``multipart/form-data``
+* PTB posts ``application/x-www-form-urlencoded`` (Mekendesh's bot/http.py: JSON; or ``multipart/form-data``
   when uploading files).  String parameters are sent verbatim; every other value
   (ints, bools, lists, dicts such as ``reply_markup``, ``allowed_updates``,
   ``commands``, ``scope``) is sent as a JSON-encoded string.  The double decodes

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, or_, select
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import is_blocked, is_muted, require
 from diaspora.errors import InvalidTransition, NotFound, ValidationError
-from diaspora.extensions import db
+from diaspora.extensions import core_read, db
 from diaspora.formatting import LazyWhen, format_when
 from diaspora.models import utcnow
 from diaspora.moderation import audit
@@ -348,7 +348,7 @@ def chat_block(chat_id: int) -> Notice | None:
     """For the bot's check ahead of every update: the notice of the block in force on the
     account this Telegram chat is joined to, else None. One narrow indexed read for everyone
     else (the block must stop the bot at once, so nothing is cached)."""
-    row = db.session.execute(_CHAT_BLOCK, {"chat_id": chat_id}).first()
+    row = core_read(_CHAT_BLOCK, {"chat_id": chat_id}).first()
     if row is None or not row.blocked:
         return None
     if row.blocked_until is not None and row.blocked_until <= utcnow():
