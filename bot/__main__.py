@@ -6,6 +6,7 @@ python -m bot --webhook https://host/path [--listen 0.0.0.0 --port 8443]
 from __future__ import annotations
 
 import argparse
+import gc
 import secrets
 import sys
 from urllib.parse import urlsplit
@@ -14,6 +15,19 @@ from bot.application import ALLOWED_UPDATES, MissingToken, build_application
 from diaspora import create_app
 
 SWITCH_INTERVAL = 0.001  # seconds; see main()
+GEN0 = 10_000  # allocations between collections of the youngest generation (Python: 700)
+
+
+def settle_garbage_collector() -> None:
+    """Everything built at start-up (the Flask app, SQLAlchemy's mappers, the handlers) lives
+    as long as the process: frozen, the cyclic collector no longer walks those hundreds of
+    thousands of objects in each full collection. And each update allocates thousands of
+    short-lived objects (python-telegram-bot's, the ORM's), so the youngest generation is
+    collected every GEN0 allocations instead of Python's 700. Both cut the collector's share
+    of the bot's CPU (a few per cent under load); nothing is kept that would be freed."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GEN0, *gc.get_threshold()[1:])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except MissingToken as error:
         print(error, file=sys.stderr)
         return 2
+    settle_garbage_collector()
     api = flask_app.config["TELEGRAM_API_URL"]
     if not args.webhook:
         print(f"Mekendesh bot: long polling {api} (Ctrl+C to stop).", flush=True)
