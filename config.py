@@ -162,6 +162,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Public parts of pages are drawn once and kept until the content changes, or this
         # many seconds at most (diaspora/pagecache.py); 0 draws every time.
         "FRAGMENT_MAX_AGE": env.integer("FRAGMENT_MAX_AGE", 60, minimum=0),
+        # How often a process asks the database whether the content changed (seconds; a change
+        # made in the same process is seen at once).
+        "GENERATION_RECHECK_SECONDS": env.integer("GENERATION_RECHECK_SECONDS", 1, minimum=0),
         # Against spam (diaspora/moderation/spam.py; README, "Against spam"): what one member
         # may post in 24 hours (0: no limit), counted in RATELIMIT_STORAGE_URI; how old an
         # account must be to post links; how long the same text cannot be posted again.

@@ -5,8 +5,9 @@ list, the project list, a project's story. Drawing it on every request was most 
 pages' cost (the queries behind it, then a template per item). `fragment()` keeps the drawn
 HTML in the process under a key that holds the *content generation*: a counter in the
 `content_generations` table that every transaction changing the site's content raises as it
-commits. So every worker and process, web or bot, sees a change at its next request, and a
-fragment is never older than the data it shows.
+commits. A process reads that counter at most once a second (`generation()`), so a kept page
+costs no query: a change made in the same process is seen at its next request, one made in
+another worker, the bot or the sender within a second.
 
 Which writes count: every INSERT, UPDATE or DELETE made through the session (flushed
 objects, and bulk statements run with `session.execute`), except on the tables in
@@ -27,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from flask_babel import get_timezone
 from markupsafe import Markup
 from sqlalchemy import DDL, Integer, String, event, select, update
@@ -54,6 +55,8 @@ MAX_ENTRIES = 500
 T = TypeVar("T")
 _KEPT = "mekendesh.fragments"
 _CHANGED = "mekendesh.content_changed"
+_SEEN = "mekendesh.generation_seen"
+_BUMPED = "mekendesh.generation_raised"
 
 
 class ContentGeneration(db.Model):
@@ -70,10 +73,20 @@ event.listen(ContentGeneration.__table__, "after_create", DDL(
 
 
 def generation() -> int:
-    """The content generation as committed, read once a request."""
+    """The content generation as committed, read once a request, and at most once every
+    GENERATION_RECHECK_SECONDS (1) in a process: a kept page then costs no query at all, and a
+    change made in another process is seen within that second (one made in this process at
+    once: its commit forgets the value read). 0 reads it on every request."""
     if "content_generation" not in g:
-        g.content_generation = db.session.scalar(
-            select(ContentGeneration.value).where(ContentGeneration.name == CONTENT)) or 0
+        recheck = current_app.config.get("GENERATION_RECHECK_SECONDS", 1)
+        seen = current_app.extensions.get(_SEEN)
+        now = time.monotonic()
+        if seen is not None and now - seen[0] < recheck:
+            g.content_generation = seen[1]
+        else:
+            g.content_generation = db.session.scalar(
+                select(ContentGeneration.value).where(ContentGeneration.name == CONTENT)) or 0
+            current_app.extensions[_SEEN] = (now, g.content_generation)
     return g.content_generation
 
 
@@ -108,6 +121,7 @@ def fragment(name: str, key: tuple[Hashable, ...], draw: Callable[[], str]) -> M
 def forget_all(app: Flask) -> None:
     """Drop every kept fragment of this process (tests start each case from nothing)."""
     app.extensions[_KEPT].clear()
+    app.extensions.pop(_SEEN, None)
 
 
 # -- raising the generation ---------------------------------------------------------------------
@@ -149,6 +163,13 @@ def _before_commit(session: Session) -> None:
             .execution_options(synchronize_session=False))
         if not bumped.rowcount:
             session.add(ContentGeneration(name=CONTENT, value=1))
+        session.info[_BUMPED] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_BUMPED, None) and has_app_context():
+        # This process's own change: its next page reads the new generation at once.
+        current_app.extensions.pop(_SEEN, None)
 
 
 def _pending_changes(session: Session) -> bool:
@@ -161,6 +182,7 @@ def _forget_mark(session: Session, transaction: Any) -> None:
     # transaction wrote before it. (A mark kept too long costs one extra redraw.)
     if transaction.parent is None:
         session.info.pop(_CHANGED, None)
+        session.info.pop(_BUMPED, None)
 
 
 def configure_page_cache(app: Flask) -> None:
@@ -170,5 +192,6 @@ def configure_page_cache(app: Flask) -> None:
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "do_orm_execute", _do_orm_execute)
         event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_transaction_end", _forget_mark)
         configure_page_cache.listening = True  # type: ignore[attr-defined]

@@ -68,6 +68,10 @@ def make_test_config(database_url: str, **overrides: object) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "SITE_URL": "http://mekendesh.test",
         "TELEGRAM_BOT_TOKEN": "",
+        # Several apps share a database in some tests (a served app, the bot's): each reads
+        # the content generation on every request (tests/main/test_pagecache.py checks the
+        # once-a-second reading itself).
+        "GENERATION_RECHECK_SECONDS": 0,
     }
     config.update(overrides)
     return config
