@@ -76,7 +76,12 @@ def configure_database(app: Flask) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         # The site and the bot share one SQLite file: wait for a lock instead of failing.
-        options.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
+        # "IMMEDIATE": a transaction takes the write lock at its first write, waiting for it
+        # (sqlite3 still begins one only there: reads stay outside). With the default deferred
+        # BEGIN, a write that meets another connection's fresh commit fails at once with
+        # "database is locked" instead of waiting (the web and the bot share the file).
+        options.setdefault("connect_args", {"timeout": 15, "check_same_thread": False,
+                                            "isolation_level": "IMMEDIATE"})
         # A local file has no connection to lose: checking it on every checkout (a query per
         # bot step) buys nothing.
         options["pool_pre_ping"] = False
