@@ -22,6 +22,7 @@ import re
 import secrets
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
@@ -47,17 +48,25 @@ def load_user(session_key: str) -> User | None:
     user_id, version = (int(part) for part in match.groups())
     if user_id > _MAX_ID:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.deleted_at is not None:
+    session_id = session.get(SESSION_ID_KEY)
+    # One round trip on every signed-in request: the user and whether this browser's
+    # session was ended, together.
+    ended = sa.exists().where(EndedSession.session_id == str(session_id or "")[:64])
+    row = db.session.execute(
+        sa.select(User, ended.label("ended")).where(User.id == user_id)
+    ).first()
+    if row is None:
+        return None
+    user, session_ended = row
+    if not user.active or user.deleted_at is not None:
         return None
     if (user.session_version or 0) != version:
         return None
-    session_id = session.get(SESSION_ID_KEY)
     if session_id is None:
         # Restored from a remember-me cookie (or a session older than session ids): this
         # browser gets an id of its own, so its logout can end it.
         session[SESSION_ID_KEY] = _new_session_id()
-    elif db.session.get(EndedSession, str(session_id)[:64]) is not None:
+    elif session_ended:
         return None  # a copy of a cookie whose browser logged out
     return user
 
