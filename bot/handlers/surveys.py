@@ -81,8 +81,7 @@ def _site_url(path: str, locale: str) -> str:
 
 def _list(chat_id: int, locale: str) -> dict:
     member = tg.require_chat_user(chat_id)
-    surveys = service.open_surveys_for(member)
-    answered = service.answered_survey_ids(member, surveys)
+    surveys, answered = service.open_surveys_and_answered(member)
     results = [
         {"title": localized_text(s.title, locale),
          "url": _site_url(RESULTS_PATH.format(id=s.id), locale)}

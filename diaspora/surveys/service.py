@@ -11,7 +11,7 @@ validation of an answer, used by the web form and the bot), `submit_response`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -180,6 +180,13 @@ _LIST_ONLY = (lazyload(Survey.questions), lazyload(Survey.audience_places),
 
 def open_surveys_for(member: Any, *, limit: int = 50) -> list[Survey]:
     """The live surveys meant for `member`, newest first, those not yet answered first."""
+    return open_surveys_and_answered(member, limit=limit)[0]
+
+
+def open_surveys_and_answered(member: Any, *, limit: int = 50
+                              ) -> tuple[list[Survey], set[int]]:
+    """`open_surveys_for(member)` and the ids of those among them `member` answered, read
+    in one query (the list on the site and in the bot marks them)."""
     now = utcnow()
     member_id = getattr(member, "id", None)
     answered = exists().where(SurveyParticipation.survey_id == Survey.id,
@@ -187,25 +194,15 @@ def open_surveys_for(member: Any, *, limit: int = 50) -> list[Survey]:
     # A visitor has answered nothing ("ORDER BY true" is refused by PostgreSQL).
     first = [answered.asc()] if member_id else []
     query = (
-        select(Survey)
+        select(Survey, answered.label("answered") if member_id else literal(False))
         .options(*_LIST_ONLY)
         .where(_live_condition(now), audiences.visible_to(member, AUDIENCE_COLUMNS))
         .order_by(*first, func.coalesce(Survey.opens_at, Survey.opened_at).desc(),
                   Survey.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query))
-
-
-def answered_survey_ids(member: Any, surveys: Iterable[Survey]) -> set[int]:
-    ids = [s.id for s in surveys]
-    member_id = getattr(member, "id", None)
-    if not ids or member_id is None:
-        return set()
-    return set(db.session.scalars(
-        select(SurveyParticipation.survey_id).where(SurveyParticipation.user_id == member_id,
-                                                    SurveyParticipation.survey_id.in_(ids))
-    ))
+    rows = db.session.execute(query).all()
+    return [survey for survey, _ in rows], {survey.id for survey, done in rows if done}
 
 
 def published_results_for(member: Any, *, limit: int = 5) -> list[Survey]:

@@ -73,8 +73,7 @@ def phase_labels() -> dict[str, str]:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     member = current_user if current_user.is_authenticated else None
-    surveys = service.open_surveys_for(member)
-    answered = service.answered_survey_ids(member, surveys) if member else set()
+    surveys, answered = service.open_surveys_and_answered(member)
     return render_template("surveys/index.html", surveys=surveys, answered=answered,
                            results=service.published_results_for(member))
 
