@@ -155,11 +155,25 @@ def insights(region: Place | None = None) -> Insights:
     kept in this process for INSIGHTS_REFRESH_SECONDS (`_counted_unstored`): a page never
     writes, and a burst of visitors to a new site doesn't count a million members each."""
     scope = COUNTRY if region is None else region_scope(region.id)
-    row = db.session.get(InsightSnapshot, scope)
-    if row is None:
+    # The tables (tens of KB of JSON) are read and parsed once a count in each process: a
+    # page asks only when its scope was last counted.
+    by_scope = InsightSnapshot.scope == scope
+    computed_at = db.session.scalar(select(InsightSnapshot.computed_at).where(by_scope))
+    if computed_at is None:
         computed_at, scopes = _counted_unstored(every_region=region is not None)
         return Insights(region, scopes.get(scope, {}), computed_at)
-    return Insights(region, _retitled(row.tables), row.computed_at)
+    kept = current_app.extensions.setdefault(_STORED, {})
+    if (scope, computed_at) not in kept:
+        if len(kept) > 100:  # counts of earlier refreshes
+            kept.clear()
+        row = db.session.execute(
+            select(InsightSnapshot.computed_at, InsightSnapshot.tables).where(by_scope)).one()
+        kept[(scope, row.computed_at)] = _retitled(row.tables)
+        computed_at = row.computed_at  # a refresh between the two reads: its tables
+    return Insights(region, kept[(scope, computed_at)], computed_at)
+
+
+_STORED = "mekendesh.insights_stored"
 
 
 _UNSTORED = "mekendesh.insights_unstored"
@@ -182,6 +196,7 @@ def forget_unstored() -> None:
     database)."""
     current_app.extensions.pop(_UNSTORED, None)
     current_app.extensions.pop("mekendesh.insights_rendered", None)  # views.py
+    current_app.extensions.pop(_STORED, None)
 
 
 def _retitled(tables: dict[str, dict]) -> dict[str, dict]:
