@@ -128,9 +128,10 @@ def configure_page_cache(app: Flask) -> None:
 
 def configure_i18n(app: Flask) -> None:
     from diaspora.extensions import babel
-    from diaspora.i18n import select_locale, select_timezone
+    from diaspora.i18n import install_template_gettext, select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
     from diaspora.main.language import remember_language
 
     remember_language(app)

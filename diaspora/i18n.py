@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from flask import current_app, g, has_request_context, request, session
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_login import current_user
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("ky", "ru", "en")
@@ -94,3 +96,28 @@ def localized(value: Mapping[str, str] | None, locale: str) -> Localized:
 
 def localized_text(value: Mapping[str, str] | None, locale: str) -> str:
     return localized(value, locale).text
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates translate through the catalog found once a request. Flask-Babel looks it up
+    again for every string (the locale, the domain, the cache: a dozen context lookups), and
+    a member's page has fifty strings."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
+def _translations() -> NullTranslations:
+    # Kept where Flask-Babel's own `refresh()` deletes and `force_locale()` clears and
+    # restores a request's translations, so both still switch the language.
+    context = g.get("_flask_babel")
+    if context is None:
+        return get_translations()
+    translations = getattr(context, "babel_translations", None)
+    if translations is None:
+        translations = context.babel_translations = get_translations()
+    return translations

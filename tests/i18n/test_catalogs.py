@@ -181,3 +181,20 @@ def test_compiled_catalogs_translate_at_runtime(app) -> None:
     assert en == "Page not found"
     assert ru == "Страница не найдена"
     assert ky != en and ky != ru
+
+
+def test_templates_follow_a_language_forced_in_the_middle_of_a_request(app) -> None:
+    """Templates keep the request's catalog for speed (diaspora/i18n.py); a message drawn in
+    a member's own language during someone else's request (force_locale) must still get it,
+    and the page around it keeps the reader's."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = '{{ _("Page not found") }}'
+    with app.test_request_context("/?lang=en"):
+        before = render_template_string(page)
+        with force_locale("ru"):
+            forced = render_template_string(page)
+        after = render_template_string(page)
+    assert (before, forced, after) == ("Page not found", "Страница не найдена",
+                                       "Page not found")
