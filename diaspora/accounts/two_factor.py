@@ -226,6 +226,17 @@ def reset(actor: User, target: User) -> None:
     """An admin resets another staff member who lost their device: the authenticator and
     recovery codes go, every session of theirs ends, and they enrol again at next sign-in."""
     require(actor, "two_factor.reset", target)
+    _reset(actor, target)
+
+
+def reset_at_console(target: User) -> None:
+    """`flask reset-two-factor`: the same reset by whoever runs the server, the way back for
+    an administrator who lost their device when no other administrator can reset them.
+    Audited with no actor (the console)."""
+    _reset(None, target)
+
+
+def _reset(actor: User | None, target: User) -> None:
     enrolled = enrolment_of(target)
     if enrolled is None:
         raise InvalidTransition(_l("This account has no authenticator to reset."))

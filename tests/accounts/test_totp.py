@@ -199,6 +199,33 @@ def test_nobody_resets_their_own_authenticator(ctx, make_user) -> None:
     assert db.session.get(StaffTotp, admin.id) is None
 
 
+def test_the_only_admin_who_lost_the_device_is_reset_at_the_console(app, make_user) -> None:
+    admin = make_user("admin")
+    device, _ = _sign_in(app, admin)
+    _enrol(device)
+    runner = app.test_cli_runner()
+
+    unknown = runner.invoke(args=["reset-two-factor", "--email", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "No account has the email" in unknown.output
+    done = runner.invoke(args=["reset-two-factor", "--email", admin.email.upper()])
+    assert done.exit_code == 0, done.output
+    assert "next sign-in" in done.output
+    again = runner.invoke(args=["reset-two-factor", "--email", admin.email])
+    # The service's refusal, in the site's default language (Kyrgyz).
+    assert again.exit_code != 0 and "аутентификатор жок" in again.output
+
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(
+            AuditEntry.action == "two_factor.reset"))
+        assert entry.actor_id is None and entry.object_id == admin.id
+        assert db.session.get(StaffTotp, admin.id) is None
+    # The old session has ended; the next sign-in sets up an authenticator again.
+    assert "/login" in device.get("/account").headers["Location"]
+    client, response = _sign_in(app, admin)
+    assert "/account/two-factor/setup" in client.get(response.headers["Location"]
+                                                     ).headers["Location"]
+
+
 def test_a_member_is_not_asked_for_a_code(app, make_user, client) -> None:
     member = make_user("member")
     response = client.post("/login", data={"email": member.email, "password": PASSWORD})
