@@ -159,8 +159,10 @@ def _before_commit(session: Session) -> None:
         session.info.pop(_CHANGED, None)
         # Raised in the transaction that changed the content: committed together, so no
         # reader can see the new generation with the old data.
-        # On the connection, as Core: the ORM's bulk UPDATE path (an autoflush, evaluating
-        # the session's objects) cost the bot more than the statement.
+        # The changes first (commit would flush them next anyway), so the row stays locked
+        # only for the commit itself; then the UPDATE as Core, on the session's connection:
+        # the ORM's bulk-update path around it cost the bot more than the statement.
+        session.flush()
         bumped = session.connection().execute(_RAISE)
         if not bumped.rowcount:
             session.add(ContentGeneration(name=CONTENT, value=1))
