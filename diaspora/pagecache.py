@@ -69,9 +69,9 @@ class ContentGeneration(db.Model):
 # The row exists from the start (the migration inserts it too): raising it is then always an
 # UPDATE, which concurrent transactions queue for, never two INSERTs where one would fail.
 _TABLE = ContentGeneration.__table__
-_RAISE = update(_TABLE).where(_TABLE.c.name == CONTENT).values(value=_TABLE.c.value + 1)
-event.listen(ContentGeneration.__table__, "after_create", DDL(
+event.listen(_TABLE, "after_create", DDL(
     "INSERT INTO content_generations (name, value) VALUES ('content', 0)"))
+_RAISE = update(_TABLE).where(_TABLE.c.name == CONTENT).values(value=_TABLE.c.value + 1)
 
 
 def generation() -> int:
@@ -160,8 +160,8 @@ def _before_commit(session: Session) -> None:
         # Raised in the transaction that changed the content: committed together, so no
         # reader can see the new generation with the old data.
         # The changes first (commit would flush them next anyway), so the row stays locked
-        # only for the commit itself; then the UPDATE as Core, on the session's connection:
-        # the ORM's bulk-update path around it cost the bot more than the statement.
+        # only for the commit itself; then a plain Core UPDATE on the session's connection,
+        # which needs none of the ORM's bulk-update work (no session objects to evaluate).
         session.flush()
         bumped = session.connection().execute(_RAISE)
         if not bumped.rowcount:

@@ -242,6 +242,10 @@ class Walker:
         self.client: FlaskClient = app.test_client()
         self.failures: list[str] = []
         self.requests = 0
+        # The signed session cookie of a fresh sign-in, and whether the last request may
+        # have changed the user's session version (then it is signed again).
+        self._cookie: tuple[str, str] | None = None
+        self._reread_user = True
 
     def send(self, method: str, url: str, data: dict | None = None) -> str | None:
         """Make one request as the walking user; a 500 or an exception is a failure."""
@@ -288,9 +292,6 @@ class Walker:
         if response.mimetype == "text/html" and response.status_code == 200:
             return 200, response.get_data(as_text=True)
         return response.status_code, None
-
-    _cookie: tuple[str, str] | None = None
-    _reread_user = True
 
     def _sign_in_afresh(self) -> None:
         """Every request starts from a session that holds only the walking user's sign-in
